@@ -1,0 +1,104 @@
+"""Every error the bridge raises, in one tree.
+
+    BridgeError                      root: catch this to catch everything the bridge raises on purpose
+    +-- ConfigError                  a setting is missing, malformed or contradictory
+    +-- SourceError                  an input could not be read
+    |   +-- ArtifactError            a dbt artifact (manifest, run_results, catalog) is missing or corrupt
+    |   |   +-- UnsupportedSchemaVersionError   the artifact's schema version is outside the supported range
+    |   +-- AirflowDbError           the Airflow metadata database
+    |   |   +-- AirflowDbUnreachableError       host/port did not answer
+    |   |   +-- AirflowDbAuthError         the server refused the credentials
+    |   |   +-- AirflowSchemaError         not an Airflow database, or a schema version we do not read
+    |   +-- AirflowApiError          the Airflow REST API
+    |       +-- AirflowApiAuthError        401/403 that survives a token refresh
+    |       +-- AirflowApiUnavailableError      retries ran out (429/5xx/timeouts)
+    +-- JoinError                    the inputs cannot be joined at all (per-item problems go to the report)
+    +-- SinkError                    emitting failed; `transient` says whether a retry can help
+        +-- SinkTransientError
+        +-- SinkTerminalError
+
+Every message says what failed, where (file, DAG, task, URI, host) and what to do about it. Problems that
+concern one DAG, task or node are not raised: they are collected in the run report (`bridge.model.report`).
+"""
+
+from __future__ import annotations
+
+
+class BridgeError(Exception):
+    """Root of every error the bridge raises on purpose."""
+
+
+class ConfigError(BridgeError):
+    """A setting is missing, malformed or contradictory."""
+
+
+class SourceError(BridgeError):
+    """An input (dbt artifact, Airflow DB, Airflow API) could not be read."""
+
+
+class ArtifactError(SourceError):
+    """A dbt artifact is missing, unreadable or not what it claims to be."""
+
+    def __init__(self, path: str, problem: str, hint: str) -> None:
+        self.path = path
+        super().__init__(f"{path}: {problem}. {hint}")
+
+
+class UnsupportedSchemaVersionError(ArtifactError):
+    """The artifact's `dbt_schema_version` is outside the range the bridge reads."""
+
+    def __init__(self, path: str, kind: str, found: str, supported: str) -> None:
+        self.found = found
+        super().__init__(
+            path,
+            f"{kind} schema version {found} is not supported (supported: {supported})",
+            "Re-create it with a dbt version that writes a supported schema.",
+        )
+
+
+class AirflowDbError(SourceError):
+    """The Airflow metadata database could not be read."""
+
+
+class AirflowDbUnreachableError(AirflowDbError):
+    """The database server did not answer."""
+
+
+class AirflowDbAuthError(AirflowDbError):
+    """The database server refused the credentials."""
+
+
+class AirflowSchemaError(AirflowDbError):
+    """Not an Airflow metadata database, or one whose schema version the bridge does not read."""
+
+
+class AirflowApiError(SourceError):
+    """The Airflow REST API could not be read."""
+
+
+class AirflowApiAuthError(AirflowApiError):
+    """The API refused the credentials, even after a token refresh."""
+
+
+class AirflowApiUnavailableError(AirflowApiError):
+    """The API kept failing (429, 5xx or timeouts) until the retries ran out."""
+
+
+class JoinError(BridgeError):
+    """The inputs cannot be joined at all."""
+
+
+class SinkError(BridgeError):
+    """Emitting to a sink failed."""
+
+    transient = False
+
+
+class SinkTransientError(SinkError):
+    """A retry may succeed (server down, timeout, throttled)."""
+
+    transient = True
+
+
+class SinkTerminalError(SinkError):
+    """A retry will not help (rejected payload, bad credentials, bad path)."""

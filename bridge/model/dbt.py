@@ -1,0 +1,164 @@
+"""What dbt knows: nodes, the relations they live in, groups, run results. Frozen values, no I/O."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+# Resource types that live in the warehouse as a table or view (when not ephemeral).
+RELATION_TYPES = frozenset({"model", "seed", "snapshot", "source"})
+
+
+@dataclass(frozen=True, slots=True)
+class Relation:
+    """Where a node lives in the warehouse, unquoted. `database` is None where the adapter has none."""
+
+    database: str | None
+    schema: str
+    identifier: str
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        head = (self.database,) if self.database else ()
+        return (*head, self.schema, self.identifier)
+
+    @property
+    def dotted(self) -> str:
+        """`database.schema.identifier`, the form DataHub dataset names take."""
+        return ".".join(self.parts)
+
+    def matches(self, other: Relation) -> bool:
+        """Same relation, ignoring case (warehouses fold unquoted identifiers)."""
+        return tuple(p.lower() for p in self.parts) == tuple(p.lower() for p in other.parts)
+
+    def __str__(self) -> str:
+        return self.dotted
+
+
+@dataclass(frozen=True, slots=True)
+class Owner:
+    """An owner as dbt records it for a group or an exposure."""
+
+    name: str | None
+    email: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Group:
+    unique_id: str
+    name: str
+    owner: Owner
+
+
+@dataclass(frozen=True, slots=True)
+class TestInfo:
+    """What a data test checks: the generic test's name, the column, the node it is attached to."""
+
+    __test__ = False  # not a pytest class
+
+    test_name: str | None
+    column_name: str | None
+    attached_node: str | None
+    severity: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class DbtNode:
+    """One resource of a dbt project: model, seed, snapshot, source, test, exposure, analysis...
+
+    `relation` is where the node lives in the warehouse (None for ephemeral models and non-relations);
+    `location` is the database/schema/name dbt records for it, which ephemeral models have too.
+    """
+
+    unique_id: str
+    resource_type: str
+    package_name: str
+    name: str
+    relation: Relation | None
+    location: Relation | None = None
+    materialized: str | None = None
+    depends_on: tuple[str, ...] = ()
+    fqn: tuple[str, ...] = ()
+    original_file_path: str = ""
+    description: str = ""
+    version: str | None = None
+    latest_version: str | None = None
+    source_name: str | None = None
+    group: str | None = None
+    access: str | None = None
+    tags: tuple[str, ...] = ()
+    meta: Mapping[str, Any] = field(default_factory=dict)
+    test: TestInfo | None = None
+    owner: Owner | None = None
+    url: str | None = None
+
+    @property
+    def is_ephemeral(self) -> bool:
+        return self.materialized == "ephemeral"
+
+    @property
+    def display_name(self) -> str:
+        """`name` for unversioned nodes, `name.v2` for versioned ones, `source.table` for sources."""
+        if self.source_name:
+            return f"{self.source_name}.{self.name}"
+        return f"{self.name}.v{self.version}" if self.version is not None else self.name
+
+
+@dataclass(frozen=True, slots=True)
+class DbtProject:
+    """One manifest: a dbt project and its installed packages, as parsed for one target."""
+
+    manifest_path: str
+    project_name: str
+    adapter_type: str
+    dbt_version: str
+    schema_version: int
+    generated_at: str
+    nodes: Mapping[str, DbtNode]
+    groups: Mapping[str, Group] = field(default_factory=dict)
+
+    def of_type(self, *resource_types: str) -> list[DbtNode]:
+        """Nodes of the given resource types, in unique_id order."""
+        return [n for uid, n in sorted(self.nodes.items()) if n.resource_type in resource_types]
+
+
+@dataclass(frozen=True, slots=True)
+class RunResult:
+    """One node's outcome in a dbt invocation (run, build, test, seed, snapshot)."""
+
+    unique_id: str
+    status: str
+    execution_time: float
+    started_at: str | None
+    completed_at: str | None
+    message: str | None = None
+    failures: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunResults:
+    path: str
+    schema_version: int
+    invocation_id: str | None
+    generated_at: str
+    command: str | None
+    results: tuple[RunResult, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogColumn:
+    name: str
+    data_type: str
+    index: int
+    comment: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogTable:
+    """What `dbt docs generate` found in the warehouse for one node."""
+
+    unique_id: str
+    table_type: str | None
+    owner: str | None
+    columns: tuple[CatalogColumn, ...]

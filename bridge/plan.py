@@ -1,0 +1,89 @@
+"""What a sync would emit for the dbt side: every node, its relation and its DataHub dataset URNs."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+
+from bridge.config import BridgeConfig
+from bridge.emit.urns import DBT_PLATFORM, dataset_urn, dbt_dataset_name, warehouse_platform
+from bridge.model.dbt import RELATION_TYPES, DbtNode, DbtProject
+
+
+@dataclass(frozen=True, slots=True)
+class PlannedDataset:
+    unique_id: str
+    resource_type: str
+    name: str
+    materialized: str | None
+    relation: str | None
+    dbt_urn: str
+    warehouse_urn: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectPlan:
+    manifest_path: str
+    project_name: str
+    adapter_type: str
+    dbt_version: str
+    schema_version: int
+    datasets: tuple[PlannedDataset, ...]
+
+    def counts(self) -> dict[str, int]:
+        return dict(sorted(Counter(d.resource_type for d in self.datasets).items()))
+
+
+def plan_project(project: DbtProject, config: BridgeConfig) -> ProjectPlan:
+    nodes = project.of_type(*sorted(RELATION_TYPES))
+    return ProjectPlan(
+        manifest_path=project.manifest_path,
+        project_name=project.project_name,
+        adapter_type=project.adapter_type,
+        dbt_version=project.dbt_version,
+        schema_version=project.schema_version,
+        datasets=tuple(_planned(node, project.adapter_type, config) for node in nodes),
+    )
+
+
+def _planned(node: DbtNode, adapter_type: str, config: BridgeConfig) -> PlannedDataset:
+    dbt_urn = dataset_urn(
+        DBT_PLATFORM, dbt_dataset_name(node), config.env, config.dbt_platform_instance, config.lowercase_urns
+    )
+    warehouse_urn = None
+    if node.relation is not None:
+        platform = warehouse_platform(adapter_type)
+        warehouse_urn = dataset_urn(
+            platform, node.relation.dotted, config.env, config.platform_instance, config.lowercase_urns
+        )
+    return PlannedDataset(
+        unique_id=node.unique_id,
+        resource_type=node.resource_type,
+        name=node.display_name,
+        materialized=node.materialized,
+        relation=node.relation.dotted if node.relation else None,
+        dbt_urn=dbt_urn,
+        warehouse_urn=warehouse_urn,
+    )
+
+
+def plan_as_json(plans: Iterable[ProjectPlan]) -> dict[str, object]:
+    return {"projects": [asdict(plan) for plan in plans]}
+
+
+def plan_as_text(plans: Iterable[ProjectPlan]) -> str:
+    lines: list[str] = []
+    for plan in plans:
+        counts = ", ".join(f"{kind} {n}" for kind, n in plan.counts().items())
+        about = f"{plan.adapter_type}, dbt {plan.dbt_version}, manifest v{plan.schema_version}"
+        lines.append(f"{plan.project_name}  ({about})")
+        lines.append(f"  {plan.manifest_path}: {counts}")
+        for dataset in plan.datasets:
+            where = dataset.relation or f"(no relation: {dataset.materialized})"
+            lines.append(f"  {dataset.resource_type:<8} {dataset.name:<40} {where}")
+            lines.append(f"  {'':<8}   dbt        {dataset.dbt_urn}")
+            if dataset.warehouse_urn:
+                lines.append(f"  {'':<8}   warehouse  {dataset.warehouse_urn}")
+        lines.append("")
+    return "\n".join(lines)

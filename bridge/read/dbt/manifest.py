@@ -1,0 +1,114 @@
+"""Reading dbt's `manifest.json` (schema v7 to v12, plain or gzipped) into a `DbtProject`."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from bridge.errors import ArtifactError
+from bridge.model.dbt import RELATION_TYPES, DbtNode, DbtProject, Group, Owner, Relation, TestInfo
+from bridge.read.artifact import checked_schema_version, decode, read_bytes
+from bridge.read.dbt import schema
+from bridge.read.dbt.relation import parse_relation_name, relation_from_parts
+
+SUPPORTED_MANIFEST_VERSIONS = range(7, 13)
+SUPPORTED_TEXT = "v7 (dbt 1.4) to v12 (dbt 1.8 and later)"
+
+
+def read_manifest(path: str | Path) -> DbtProject:
+    """The project a manifest describes. Raises `ArtifactError` naming the file on any problem."""
+    path = Path(path)
+    raw = read_bytes(path)
+    version = checked_schema_version(path, raw, "manifest", SUPPORTED_MANIFEST_VERSIONS, SUPPORTED_TEXT)
+    manifest = decode(path, raw, "dbt manifest", schema.Manifest)
+    adapter_type = manifest.metadata.adapter_type or "snowflake"
+    nodes = {**manifest.nodes, **manifest.sources, **manifest.exposures}
+    converted = {uid: _node(path, n, adapter_type) for uid, n in nodes.items() if n.config.enabled}
+    return DbtProject(
+        manifest_path=str(path),
+        project_name=manifest.metadata.project_name or _root_package(converted.values()),
+        adapter_type=adapter_type,
+        dbt_version=manifest.metadata.dbt_version,
+        schema_version=version,
+        generated_at=manifest.metadata.generated_at,
+        nodes=converted,
+        groups={uid: _group(g) for uid, g in manifest.groups.items()},
+    )
+
+
+def resolve_relation(node: schema.Node, adapter_type: str) -> Relation | None:
+    """`relation_name` first, then `database.schema.alias|identifier`; None for ephemeral or non-relations."""
+    if node.resource_type not in RELATION_TYPES or node.config.materialized == "ephemeral":
+        return None
+    if node.relation_name:
+        return parse_relation_name(node.relation_name, adapter_type)
+    name = node.identifier if node.resource_type == "source" else node.alias
+    return relation_from_parts(node.database, node.schema_name, name or node.name)
+
+
+def _location(node: schema.Node) -> Relation | None:
+    if node.resource_type not in RELATION_TYPES:
+        return None
+    return relation_from_parts(node.database, node.schema_name, node.alias or node.name)
+
+
+def _node(path: Path, node: schema.Node, adapter_type: str) -> DbtNode:
+    try:
+        relation = resolve_relation(node, adapter_type)
+    except ValueError as exc:
+        raise ArtifactError(str(path), f"node {node.unique_id}: {exc}", "Re-create the manifest with dbt.") from exc
+    return DbtNode(
+        unique_id=node.unique_id,
+        resource_type=node.resource_type,
+        package_name=node.package_name,
+        name=node.name,
+        relation=relation,
+        location=relation or _location(node),
+        materialized=node.config.materialized,
+        depends_on=tuple(node.depends_on.nodes),
+        fqn=tuple(node.fqn),
+        original_file_path=node.original_file_path,
+        description=node.description or "",
+        version=_text(node.version),
+        latest_version=_text(node.latest_version),
+        source_name=node.source_name,
+        group=node.group or node.config.group,
+        access=node.access,
+        tags=(node.tags,) if isinstance(node.tags, str) else tuple(node.tags),
+        meta={**node.config.meta, **node.meta},
+        test=_test_info(node),
+        owner=_owner(node.owner) if node.owner else None,
+        url=node.url,
+    )
+
+
+def _test_info(node: schema.Node) -> TestInfo | None:
+    if node.resource_type != "test":
+        return None
+    attached = node.attached_node or next(iter(node.depends_on.nodes), None)
+    test_name = node.test_metadata.name if node.test_metadata else None
+    return TestInfo(test_name, node.column_name, attached, node.config.severity)
+
+
+def _owner(owner: schema.OwnerStruct) -> Owner:
+    email = owner.email[0] if isinstance(owner.email, list) and owner.email else owner.email
+    return Owner(owner.name, email if isinstance(email, str) else None)
+
+
+def _group(group: schema.GroupStruct) -> Group:
+    return Group(group.unique_id, group.name, _owner(group.owner))
+
+
+def _text(version: schema.Version) -> str | None:
+    """dbt writes model versions as numbers or strings; `2.0` and `2` are the same version."""
+    if version is None:
+        return None
+    if isinstance(version, float) and version.is_integer():
+        return str(int(version))
+    return str(version)
+
+
+def _root_package(nodes: object) -> str:
+    """Older manifests name no project: the package that owns most models is the root project."""
+    counts = Counter(n.package_name for n in nodes if n.resource_type == "model")  # type: ignore[attr-defined]
+    return counts.most_common(1)[0][0] if counts else ""

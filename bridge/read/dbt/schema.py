@@ -1,0 +1,132 @@
+"""The parts of dbt's artifacts the bridge reads, as msgspec structs.
+
+Decoding into these structs skips every field they do not declare (macros, docs, compiled SQL, ...), so
+a manifest costs memory in proportion to what we keep, not to the file. Every field is optional or
+defaulted so that the same structs read manifest schemas v7 (dbt 1.4) to v12.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+
+Version = str | int | float | None
+
+
+class Metadata(msgspec.Struct):
+    dbt_schema_version: str = ""
+    dbt_version: str = ""
+    generated_at: str = ""
+    adapter_type: str | None = None
+    project_name: str | None = None
+    invocation_id: str | None = None
+
+
+class OwnerStruct(msgspec.Struct):
+    name: str | None = None
+    email: str | list[str] | None = None
+
+
+class DependsOn(msgspec.Struct):
+    nodes: list[str] = msgspec.field(default_factory=list)
+
+
+class NodeConfig(msgspec.Struct):
+    materialized: str | None = None
+    enabled: bool = True
+    meta: dict[str, Any] = msgspec.field(default_factory=dict)
+    group: str | None = None
+    severity: str | None = None
+
+
+class TestMetadata(msgspec.Struct):
+    name: str | None = None
+
+
+class Node(msgspec.Struct, kw_only=True):
+    unique_id: str
+    resource_type: str
+    package_name: str = ""
+    name: str
+    database: str | None = None
+    schema_name: str | None = msgspec.field(default=None, name="schema")
+    alias: str | None = None
+    identifier: str | None = None
+    relation_name: str | None = None
+    config: NodeConfig = msgspec.field(default_factory=NodeConfig)
+    depends_on: DependsOn = msgspec.field(default_factory=DependsOn)
+    fqn: list[str] = msgspec.field(default_factory=list)
+    original_file_path: str = ""
+    description: str | None = ""
+    version: Version = None
+    latest_version: Version = None
+    source_name: str | None = None
+    group: str | None = None
+    access: str | None = None
+    tags: list[str] | str = msgspec.field(default_factory=list)
+    meta: dict[str, Any] = msgspec.field(default_factory=dict)
+    test_metadata: TestMetadata | None = None
+    column_name: str | None = None
+    attached_node: str | None = None
+    owner: OwnerStruct | None = None
+    url: str | None = None
+
+
+class GroupStruct(msgspec.Struct):
+    unique_id: str
+    name: str
+    owner: OwnerStruct = msgspec.field(default_factory=OwnerStruct)
+
+
+class Manifest(msgspec.Struct):
+    metadata: Metadata
+    nodes: dict[str, Node] = msgspec.field(default_factory=dict)
+    sources: dict[str, Node] = msgspec.field(default_factory=dict)
+    exposures: dict[str, Node] = msgspec.field(default_factory=dict)
+    groups: dict[str, GroupStruct] = msgspec.field(default_factory=dict)
+
+
+class TimingStruct(msgspec.Struct):
+    name: str = ""
+    started_at: str | None = None
+    completed_at: str | None = None
+
+
+class RunResultStruct(msgspec.Struct):
+    unique_id: str
+    status: str
+    execution_time: float = 0.0
+    timing: list[TimingStruct] = msgspec.field(default_factory=list)
+    message: str | None = None
+    failures: int | None = None
+
+
+class RunResultsFile(msgspec.Struct):
+    metadata: Metadata
+    results: list[RunResultStruct] = msgspec.field(default_factory=list)
+    args: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class CatalogColumnStruct(msgspec.Struct):
+    name: str
+    type: str = ""
+    index: int = 0
+    comment: str | None = None
+
+
+class CatalogTableMeta(msgspec.Struct):
+    type: str | None = None
+    owner: str | None = None
+
+
+class CatalogEntry(msgspec.Struct):
+    unique_id: str | None = None
+    metadata: CatalogTableMeta = msgspec.field(default_factory=CatalogTableMeta)
+    columns: dict[str, CatalogColumnStruct] = msgspec.field(default_factory=dict)
+
+
+class CatalogFile(msgspec.Struct):
+    metadata: Metadata
+    nodes: dict[str, CatalogEntry] = msgspec.field(default_factory=dict)
+    sources: dict[str, CatalogEntry] = msgspec.field(default_factory=dict)
