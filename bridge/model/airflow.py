@@ -1,0 +1,157 @@
+"""What Airflow knows: DAGs, tasks, assets, asset events, runs. Frozen values, no I/O.
+
+The same types come out of the metadata-DB reader and the REST reader, so the join never knows which it got.
+Times are ISO-8601 strings in UTC as Airflow stored them (no parsing in the core, no wall clock).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from bridge.model.report import Problem
+
+
+@dataclass(frozen=True, slots=True)
+class AssetRef:
+    """An asset (Airflow 3) or dataset (Airflow 2) as a task or schedule refers to it."""
+
+    uri: str
+    name: str | None = None
+    kind: Literal["asset", "alias"] = "asset"
+
+
+@dataclass(frozen=True, slots=True)
+class AirflowTask:
+    task_id: str
+    operator_class: str
+    operator_module: str
+    owner: str | None = None
+    upstream_task_ids: tuple[str, ...] = ()
+    downstream_task_ids: tuple[str, ...] = ()
+    task_group_id: str | None = None
+    # Template field values as serialized (Cosmos keeps its node selector here: `select`, `models`, ...).
+    template_fields: Mapping[str, Any] = field(default_factory=dict)
+    outlets: tuple[AssetRef, ...] = ()
+    inlets: tuple[AssetRef, ...] = ()
+    doc: str | None = None
+
+    @property
+    def is_cosmos(self) -> bool:
+        return self.operator_module.startswith("cosmos.")
+
+
+@dataclass(frozen=True, slots=True)
+class AirflowDag:
+    dag_id: str
+    tasks: Mapping[str, AirflowTask]
+    fileloc: str | None = None
+    description: str | None = None
+    doc_md: str | None = None
+    owners: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    is_paused: bool = False
+    is_active: bool = True
+    schedule: str | None = None
+    # Assets the DAG is scheduled on (asset-triggered DAGs).
+    schedule_assets: tuple[AssetRef, ...] = ()
+    # Airflow 3 keeps one serialized version per change; we read the latest only.
+    version_number: int | None = None
+    # Cosmos settings found on the DAG (project dir, manifest path...), for choosing the dbt project.
+    cosmos_project: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Asset:
+    uri: str
+    name: str | None = None
+    group: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    # DAG/task pairs that declare this asset as an outlet or inlet (from the reference tables).
+    producing_tasks: tuple[tuple[str, str], ...] = ()
+    consuming_tasks: tuple[tuple[str, str], ...] = ()
+    scheduled_dags: tuple[str, ...] = ()
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class AssetEvent:
+    """An asset update a task run reported: this is where Cosmos outputs live on Airflow 3."""
+
+    asset_uri: str
+    timestamp: str
+    source_dag_id: str | None = None
+    source_task_id: str | None = None
+    source_run_id: str | None = None
+    source_map_index: int = -1
+
+
+@dataclass(frozen=True, slots=True)
+class DagRun:
+    dag_id: str
+    run_id: str
+    state: str | None
+    run_type: str | None = None
+    logical_date: str | None = None
+    start_date: str | None = None
+    end_date: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskInstance:
+    dag_id: str
+    task_id: str
+    run_id: str
+    state: str | None
+    try_number: int = 0
+    map_index: int = -1
+    start_date: str | None = None
+    end_date: str | None = None
+    duration: float | None = None
+    operator: str | None = None
+    hostname: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ImportErrorInfo:
+    filename: str
+    timestamp: str | None
+    message: str
+
+
+@dataclass(frozen=True, slots=True)
+class ConnectionInfo:
+    """A connection's id and type only: never host credentials or passwords."""
+
+    conn_id: str
+    conn_type: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class VariableInfo:
+    """A variable's name only: never its value."""
+
+    key: str
+
+
+@dataclass(frozen=True, slots=True)
+class AirflowSnapshot:
+    """Everything read from one Airflow installation in one sync."""
+
+    source: Literal["db", "api"]
+    airflow_version: str | None
+    schema_revision: str | None
+    dags: Mapping[str, AirflowDag]
+    assets: Mapping[str, Asset] = field(default_factory=dict)
+    asset_events: tuple[AssetEvent, ...] = ()
+    dag_runs: tuple[DagRun, ...] = ()
+    task_instances: tuple[TaskInstance, ...] = ()
+    import_errors: tuple[ImportErrorInfo, ...] = ()
+    connections: tuple[ConnectionInfo, ...] = ()
+    variables: tuple[VariableInfo, ...] = ()
+    # Rows that could not be read (a corrupt serialized DAG, ...): reported, the rest still read.
+    problems: tuple[Problem, ...] = ()
+    # What this source could not provide (e.g. REST has no template-field values before a run).
+    limitations: tuple[str, ...] = ()
+

@@ -1,0 +1,131 @@
+"""The joined lineage graph: plain, frozen, serialisable data between `join` and `emit`.
+
+The graph names entities by keys (platform + name, dag_id + task_id), not by DataHub URNs: turning keys into
+URNs is the emitter's job (`bridge.emit.urns`). `graph_to_json` / `graph_from_json` round-trip it exactly, so
+"what would be emitted" can be written down, reviewed and emitted later.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import msgspec
+
+from bridge.model.report import Problem
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class DatasetKey:
+    """A dataset as DataHub names it: platform, dotted name (already normalised), instance, env."""
+
+    platform: str
+    name: str
+    platform_instance: str | None = None
+    env: str = "PROD"
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class JobKey:
+    """An Airflow task: DataHub's `urn:li:dataJob:(urn:li:dataFlow:(airflow,dag_id,cluster),task_id)`."""
+
+    dag_id: str
+    task_id: str
+    cluster: str = "prod"
+
+
+@dataclass(frozen=True, slots=True)
+class Dataset:
+    """A dbt node (platform `dbt`), a warehouse table, or an asset of another platform."""
+
+    key: DatasetKey
+    display_name: str
+    subtype: str  # Model, Seed, Snapshot, Source, Table, View, Asset
+    description: str = ""
+    dbt_unique_id: str | None = None
+    upstreams: tuple[DatasetKey, ...] = ()
+    sibling: DatasetKey | None = None
+    is_primary_sibling: bool = False
+    domain: str | None = None  # domain id: `fred` for urn:li:domain:fred
+    owners: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    properties: Mapping[str, str] = field(default_factory=dict)
+    external_url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Flow:
+    """An Airflow DAG (DataHub DataFlow)."""
+
+    dag_id: str
+    cluster: str = "prod"
+    description: str = ""
+    owners: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    domain: str | None = None
+    external_url: str | None = None
+    properties: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """An Airflow task (DataHub DataJob), with the datasets it reads and writes and the tasks before it."""
+
+    key: JobKey
+    operator: str
+    description: str = ""
+    inputs: tuple[DatasetKey, ...] = ()
+    outputs: tuple[DatasetKey, ...] = ()
+    upstream_jobs: tuple[JobKey, ...] = ()
+    dbt_unique_id: str | None = None
+    domain: str | None = None
+    owners: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    external_url: str | None = None
+    properties: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Domain:
+    domain_id: str
+    name: str
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """One DAG run or task run (DataHub DataProcessInstance). Times are epoch milliseconds."""
+
+    run_id: str
+    dag_id: str
+    task_id: str | None  # None for the DAG run itself
+    cluster: str
+    status: str  # STARTED or COMPLETE
+    result: str | None  # SUCCESS, FAILURE, SKIPPED, UP_FOR_RETRY, or None while running
+    start_ms: int | None
+    end_ms: int | None
+    attempt: int = 1
+    external_url: str | None = None
+    inputs: tuple[DatasetKey, ...] = ()
+    outputs: tuple[DatasetKey, ...] = ()
+    properties: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class LineageGraph:
+    """Everything a sync emits, sorted so the same inputs always give the same graph."""
+
+    datasets: tuple[Dataset, ...] = ()
+    flows: tuple[Flow, ...] = ()
+    jobs: tuple[Job, ...] = ()
+    domains: tuple[Domain, ...] = ()
+    runs: tuple[Run, ...] = ()
+    problems: tuple[Problem, ...] = ()
+
+
+def graph_to_json(graph: LineageGraph) -> bytes:
+    return msgspec.json.format(msgspec.json.encode(graph), indent=1)
+
+
+def graph_from_json(data: bytes) -> LineageGraph:
+    return msgspec.json.decode(data, type=LineageGraph)
