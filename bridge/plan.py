@@ -7,7 +7,9 @@ from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 
 from bridge.config import BridgeConfig
-from bridge.emit.urns import DBT_PLATFORM, dataset_urn, dbt_dataset_name, warehouse_platform
+from bridge.emit.urns import urn_of
+from bridge.join.dbt_datasets import dbt_key, warehouse_key
+from bridge.join.settings import JoinSettings
 from bridge.model.dbt import RELATION_TYPES, DbtNode, DbtProject
 
 
@@ -35,7 +37,21 @@ class ProjectPlan:
         return dict(sorted(Counter(d.resource_type for d in self.datasets).items()))
 
 
+def join_settings(config: BridgeConfig) -> JoinSettings:
+    """The join's settings, taken from the configuration."""
+    return JoinSettings(
+        env=config.env,
+        platform_instance=config.platform_instance,
+        dbt_platform_instance=config.dbt_platform_instance,
+        airflow_cluster=config.airflow_cluster,
+        lowercase_urns=config.lowercase_urns,
+        dag_domain_rules=config.domain_rules,
+        legacy_prefix_mapping=config.legacy_cosmos_schema_mapping,
+    )
+
+
 def plan_project(project: DbtProject, config: BridgeConfig) -> ProjectPlan:
+    settings = join_settings(config)
     nodes = project.of_type(*sorted(RELATION_TYPES))
     return ProjectPlan(
         manifest_path=project.manifest_path,
@@ -43,28 +59,20 @@ def plan_project(project: DbtProject, config: BridgeConfig) -> ProjectPlan:
         adapter_type=project.adapter_type,
         dbt_version=project.dbt_version,
         schema_version=project.schema_version,
-        datasets=tuple(_planned(node, project.adapter_type, config) for node in nodes),
+        datasets=tuple(_planned(node, project.adapter_type, settings) for node in nodes),
     )
 
 
-def _planned(node: DbtNode, adapter_type: str, config: BridgeConfig) -> PlannedDataset:
-    dbt_urn = dataset_urn(
-        DBT_PLATFORM, dbt_dataset_name(node), config.env, config.dbt_platform_instance, config.lowercase_urns
-    )
-    warehouse_urn = None
-    if node.relation is not None:
-        platform = warehouse_platform(adapter_type)
-        warehouse_urn = dataset_urn(
-            platform, node.relation.dotted, config.env, config.platform_instance, config.lowercase_urns
-        )
+def _planned(node: DbtNode, adapter_type: str, settings: JoinSettings) -> PlannedDataset:
+    warehouse = warehouse_key(node.relation, adapter_type, settings) if node.relation else None
     return PlannedDataset(
         unique_id=node.unique_id,
         resource_type=node.resource_type,
         name=node.display_name,
         materialized=node.materialized,
         relation=node.relation.dotted if node.relation else None,
-        dbt_urn=dbt_urn,
-        warehouse_urn=warehouse_urn,
+        dbt_urn=urn_of(dbt_key(node, settings)),
+        warehouse_urn=urn_of(warehouse) if warehouse else None,
     )
 
 

@@ -14,34 +14,14 @@ from datahub.emitter.mce_builder import (
     make_dataset_urn_with_platform_instance,
 )
 
-from bridge.model.dbt import DbtNode, Relation
-
-DBT_PLATFORM = "dbt"
-
-# dbt adapter type -> DataHub platform name, where they differ.
-_PLATFORM_OF_ADAPTER = {"databricks": "databricks", "spark": "databricks", "sqlserver": "mssql", "fabric": "mssql"}
+from bridge.model.graph import DatasetKey
 
 
-def warehouse_platform(adapter_type: str) -> str:
-    return _PLATFORM_OF_ADAPTER.get(adapter_type.lower(), adapter_type.lower())
-
-
-def dataset_urn(platform: str, name: str, env: str, platform_instance: str | None, lowercase: bool) -> str:
+def urn_of(key: DatasetKey) -> str:
+    """The DataHub dataset URN of a graph dataset key (its name is already normalised by the join)."""
     return make_dataset_urn_with_platform_instance(
-        platform=platform,
-        name=name.lower() if lowercase else name,
-        platform_instance=platform_instance,
-        env=env,
+        platform=key.platform, name=key.name, platform_instance=key.platform_instance, env=key.env
     )
-
-
-def dbt_dataset_name(node: DbtNode) -> str:
-    """The name DataHub's dbt source gives the node: where dbt places it, logical name for sources."""
-    location = node.location
-    if location is None:
-        return node.unique_id
-    name = node.name if node.resource_type == "source" else location.identifier
-    return Relation(location.database, location.schema, name).dotted
 
 
 def data_flow_urn(dag_id: str, cluster: str) -> str:

@@ -1,0 +1,20 @@
+"""The settings the join needs, as plain values (built from `BridgeConfig` at the edge)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True, slots=True)
+class JoinSettings:
+    env: str = "PROD"
+    platform_instance: str | None = None  # the warehouse's instance in DataHub
+    dbt_platform_instance: str | None = None
+    airflow_cluster: str = "prod"
+    lowercase_urns: bool = True
+    # Domain rules, in the precedence documented in bridge/join/domains.py.
+    dag_domain_rules: Mapping[str, str] = field(default_factory=dict)  # dag_id regex -> domain
+    path_domain_rules: Mapping[str, str] = field(default_factory=dict)  # file path or fqn regex -> domain
+    schema_domain_rules: Mapping[str, str] = field(default_factory=dict)  # schema regex -> domain
+    legacy_prefix_mapping: Mapping[str, str] = field(default_factory=dict)  # `stg_` -> `raw.staging`
