@@ -114,9 +114,7 @@ def _match_task(dag_id: str, task: AirflowTask, indexes: list[_ProjectIndex]) ->
     return _unmatched(dag_id, task, role, tokens, indexes)
 
 
-def _unmatched(
-    dag_id: str, task: AirflowTask, role: str, tokens: list[str], indexes: list[_ProjectIndex]
-) -> TaskMatch:
+def _unmatched(dag_id: str, task: AirflowTask, role: str, tokens: list[str], indexes: list[_ProjectIndex]) -> TaskMatch:
     leaf = task.task_id.rsplit(".", 1)[-1]
     for index in indexes:
         if leaf == f"{index.project.project_name}_test":

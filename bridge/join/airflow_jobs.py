@@ -1,0 +1,140 @@
+"""Airflow DAGs and tasks -> flows and jobs, with what each task reads and writes and the tasks before it.
+
+A Cosmos task writes its dbt node's warehouse table and reads the tables that node is built from (test and
+source tasks only read). Plain tasks read their inlets and write their outlets. Asset events add what a task
+was seen writing. The first tasks of an asset-scheduled DAG read the assets it waits for.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from bridge.join.assets import AssetResolver
+from bridge.join.cosmos_tasks import TaskMatch
+from bridge.join.dbt_datasets import materialized_upstreams, warehouse_key
+from bridge.join.ownership import airflow_owners, unique
+from bridge.join.settings import JoinSettings
+from bridge.model.airflow import AirflowDag, AirflowTask, AssetEvent
+from bridge.model.dbt import DbtProject
+from bridge.model.graph import DatasetKey, Flow, Job, JobKey
+from bridge.model.report import Problem
+
+_WRITING_ROLES = frozenset({"run", "seed", "snapshot", "build"})
+
+
+@dataclass(frozen=True, slots=True)
+class AirflowContext:
+    """What building one DAG's jobs needs besides the DAG itself."""
+
+    projects: Mapping[str, DbtProject]
+    matches: Mapping[tuple[str, str], TaskMatch]
+    events: Mapping[tuple[str, str], tuple[AssetEvent, ...]]
+    resolver: AssetResolver
+    settings: JoinSettings
+
+
+def build_flow(dag: AirflowDag, settings: JoinSettings) -> Flow:
+    optional = {
+        "fileloc": dag.fileloc,
+        "schedule": dag.schedule,
+        "version_number": str(dag.version_number) if dag.version_number is not None else None,
+        "cosmos_project": dag.cosmos_project,
+    }
+    properties = {"is_paused": str(dag.is_paused).lower(), "is_active": str(dag.is_active).lower()}
+    return Flow(
+        dag_id=dag.dag_id,
+        cluster=settings.airflow_cluster,
+        description=dag.description or dag.doc_md or "",
+        owners=airflow_owners(dag.owners),
+        tags=unique(dag.tags),
+        properties=properties | {k: v for k, v in optional.items() if v},
+    )
+
+
+def build_jobs(dag: AirflowDag, context: AirflowContext) -> tuple[list[Job], list[Problem]]:
+    upstream_ids = upstream_task_ids(dag)
+    schedule_inputs, problems = _resolve_all([a.uri for a in dag.schedule_assets], context.resolver)
+    jobs = []
+    for task_id, task in sorted(dag.tasks.items()):
+        inputs, outputs, task_problems = _task_io(dag.dag_id, task, context)
+        if not upstream_ids[task_id]:
+            inputs = inputs | set(schedule_inputs)
+        problems.extend(task_problems)
+        jobs.append(_job(dag, task, context, inputs, outputs, upstream_ids[task_id]))
+    return jobs, problems
+
+
+def upstream_task_ids(dag: AirflowDag) -> dict[str, set[str]]:
+    """Upstream ids per task, from the upstream ids read and the downstream ids inverted."""
+    upstream: dict[str, set[str]] = {task_id: set(task.upstream_task_ids) for task_id, task in dag.tasks.items()}
+    for task_id, task in dag.tasks.items():
+        for downstream in task.downstream_task_ids:
+            upstream.setdefault(downstream, set()).add(task_id)
+    return upstream
+
+
+def _job(
+    dag: AirflowDag,
+    task: AirflowTask,
+    context: AirflowContext,
+    inputs: set[DatasetKey],
+    outputs: set[DatasetKey],
+    upstream: set[str],
+) -> Job:
+    cluster = context.settings.airflow_cluster
+    match = context.matches.get((dag.dag_id, task.task_id))
+    properties = {"operator_module": task.operator_module, "operator_class": task.operator_class}
+    if task.task_group_id:
+        properties["task_group"] = task.task_group_id
+    if match is not None:
+        properties |= {"cosmos_role": match.role, "cosmos_matched_by": match.method}
+    return Job(
+        key=JobKey(dag.dag_id, task.task_id, cluster),
+        operator=task.operator_class,
+        description=task.doc or "",
+        inputs=tuple(sorted(inputs)),
+        outputs=tuple(sorted(outputs)),
+        upstream_jobs=tuple(JobKey(dag.dag_id, up, cluster) for up in sorted(upstream) if up in dag.tasks),
+        dbt_unique_id=match.node_id if match else None,
+        owners=airflow_owners([task.owner]),
+        tags=unique(dag.tags),
+        properties=properties,
+    )
+
+
+def _task_io(
+    dag_id: str, task: AirflowTask, context: AirflowContext
+) -> tuple[set[DatasetKey], set[DatasetKey], list[Problem]]:
+    inputs, problems = _resolve_all([a.uri for a in task.inlets], context.resolver)
+    outlet_uris = [a.uri for a in task.outlets if a.kind == "asset"]
+    outlet_uris += [e.asset_uri for e in context.events.get((dag_id, task.task_id), ())]
+    outputs, outlet_problems = _resolve_all(outlet_uris, context.resolver)
+    dbt_inputs, dbt_outputs = _cosmos_io(context.matches.get((dag_id, task.task_id)), context)
+    return set(inputs) | dbt_inputs, set(outputs) | dbt_outputs, problems + outlet_problems
+
+
+def _cosmos_io(match: TaskMatch | None, context: AirflowContext) -> tuple[set[DatasetKey], set[DatasetKey]]:
+    if match is None or match.node_id is None or match.project_name is None:
+        return set(), set()
+    project = context.projects[match.project_name]
+    node = project.nodes[match.node_id]
+    own = {warehouse_key(node.relation, project.adapter_type, context.settings)} if node.relation else set()
+    if match.role not in _WRITING_ROLES:
+        return own, set()
+    read = {
+        warehouse_key(up.relation, project.adapter_type, context.settings)
+        for up in materialized_upstreams(node, project.nodes)
+        if up.relation
+    }
+    return read, own
+
+
+def _resolve_all(uris: list[str], resolver: AssetResolver) -> tuple[list[DatasetKey], list[Problem]]:
+    keys, problems = [], []
+    for uri in uris:
+        key, problem = resolver.resolve(uri)
+        keys.append(key)
+        if problem:
+            problems.append(problem)
+    return keys, problems

@@ -1,0 +1,95 @@
+"""The join, step by step: dbt projects + an Airflow snapshot -> one lineage graph and its problems.
+
+    1. dbt datasets           every node's dbt entity and warehouse table, siblings and lineage
+    2. Cosmos matches          every Cosmos task -> its dbt node, or a reported reason
+    3. flows and jobs          DAGs and tasks with their inputs, outputs and upstream tasks
+    4. asset datasets          datasets named only by Airflow assets (explicit outlets, events, schedules)
+    5. domains                 nodes, then tables, tasks, DAGs and assets (see domains.py)
+    6. owners and tags         assets inherit those of the DAGs that produce them
+    7. runs                    DAG runs and task runs
+    8. legacy comparison       where the old prefix mapping would have put each model
+Pure: no I/O; the same inputs always give the same graph.
+"""
+
+from __future__ import annotations
+
+from bridge.join.airflow_jobs import AirflowContext, build_flow, build_jobs
+from bridge.join.assets import AssetResolver
+from bridge.join.cosmos_tasks import TaskMatch, match_cosmos_tasks
+from bridge.join.dbt_datasets import project_datasets
+from bridge.join.enrich import (
+    asset_datasets,
+    assign_dbt_owners,
+    assign_domains,
+    assign_producer_ownership,
+    domain_entities,
+)
+from bridge.join.legacy import legacy_prefix_problems
+from bridge.join.merge import merge_datasets
+from bridge.join.runs import build_runs
+from bridge.join.settings import JoinSettings
+from bridge.model.airflow import AirflowSnapshot, AssetEvent
+from bridge.model.dbt import DbtProject
+from bridge.model.graph import Dataset, Flow, Job, LineageGraph
+from bridge.model.report import Problem
+
+
+def join_lineage(projects: list[DbtProject], snapshot: AirflowSnapshot | None, settings: JoinSettings) -> LineageGraph:
+    datasets = merge_datasets([d for project in projects for d in project_datasets(project, settings)])
+    snapshot = snapshot or AirflowSnapshot(source="db", airflow_version=None, schema_revision=None, dags={})
+    matches = match_cosmos_tasks(snapshot.dags, projects)
+    flows, jobs, problems = _flows_and_jobs(projects, snapshot, matches, datasets, settings)
+    datasets = merge_datasets(datasets + asset_datasets(jobs, datasets, settings))
+    datasets, flows, jobs, domain_problems = assign_domains(projects, datasets, flows, jobs, settings)
+    datasets = assign_producer_ownership(assign_dbt_owners(projects, datasets), flows, jobs)
+    runs = build_runs(snapshot.dag_runs, snapshot.task_instances, {j.key: j for j in jobs}, settings.airflow_cluster)
+    problems += [*snapshot.problems, *_unmatched(matches), *domain_problems]
+    problems += legacy_prefix_problems(projects, settings.legacy_prefix_mapping)
+    return LineageGraph(
+        datasets=tuple(sorted(datasets, key=lambda d: d.key)),
+        flows=tuple(sorted(flows, key=lambda f: f.dag_id)),
+        jobs=tuple(sorted(jobs, key=lambda j: j.key)),
+        domains=domain_entities(datasets, flows, jobs),
+        runs=tuple(runs),
+        problems=tuple(sorted(set(problems), key=lambda p: (p.code, p.location, p.message))),
+    )
+
+
+def _flows_and_jobs(
+    projects: list[DbtProject],
+    snapshot: AirflowSnapshot,
+    matches: list[TaskMatch],
+    datasets: list[Dataset],
+    settings: JoinSettings,
+) -> tuple[list[Flow], list[Job], list[Problem]]:
+    warehouse = [d for d in datasets if d.key.platform != "dbt"]
+    context = AirflowContext(
+        projects={p.project_name: p for p in projects},
+        matches={(m.dag_id, m.task_id): m for m in matches},
+        events=_events_by_task(snapshot.asset_events),
+        resolver=AssetResolver.over(warehouse, settings),
+        settings=settings,
+    )
+    flows, jobs, problems = [], [], []
+    for _, dag in sorted(snapshot.dags.items()):
+        flows.append(build_flow(dag, settings))
+        dag_jobs, dag_problems = build_jobs(dag, context)
+        jobs.extend(dag_jobs)
+        problems.extend(dag_problems)
+    return flows, jobs, problems
+
+
+def _events_by_task(events: tuple[AssetEvent, ...]) -> dict[tuple[str, str], tuple[AssetEvent, ...]]:
+    grouped: dict[tuple[str, str], list[AssetEvent]] = {}
+    for event in events:
+        if event.source_dag_id and event.source_task_id:
+            grouped.setdefault((event.source_dag_id, event.source_task_id), []).append(event)
+    return {key: tuple(found) for key, found in grouped.items()}
+
+
+def _unmatched(matches: list[TaskMatch]) -> list[Problem]:
+    return [
+        Problem("unmatched-cosmos-task", "error", f"dag {m.dag_id}, task {m.task_id}", m.reason)
+        for m in matches
+        if m.node_id is None and m.role != "project-test"
+    ]

@@ -1,0 +1,84 @@
+"""DAG runs and task instances -> runs (DataHub DataProcessInstances), every Airflow state mapped."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime, timezone
+
+from bridge.model.airflow import DagRun, TaskInstance
+from bridge.model.graph import Job, JobKey, Run
+
+# Airflow state -> (DataHub run status, DataHub run result). Unfinished states have no result yet.
+_STATES: dict[str, tuple[str, str | None]] = {
+    "success": ("COMPLETE", "SUCCESS"),
+    "failed": ("COMPLETE", "FAILURE"),
+    "upstream_failed": ("COMPLETE", "FAILURE"),
+    "skipped": ("COMPLETE", "SKIPPED"),
+    "removed": ("COMPLETE", "SKIPPED"),
+    "up_for_retry": ("COMPLETE", "UP_FOR_RETRY"),
+    "up_for_reschedule": ("STARTED", None),
+    "running": ("STARTED", None),
+    "queued": ("STARTED", None),
+    "scheduled": ("STARTED", None),
+    "deferred": ("STARTED", None),
+    "restarting": ("STARTED", None),
+}
+
+
+def status_of(state: str | None) -> tuple[str, str | None]:
+    return _STATES.get((state or "").lower(), ("STARTED", None))
+
+
+def epoch_ms(timestamp: str | None) -> int | None:
+    """Milliseconds since the epoch of an ISO-8601 time; naive times are UTC, as Airflow stores them."""
+    if not timestamp:
+        return None
+    parsed = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return int(parsed.timestamp() * 1000)
+
+
+def dag_run(run: DagRun, cluster: str) -> Run:
+    status, result = status_of(run.state)
+    properties = {k: v for k, v in {"run_type": run.run_type, "logical_date": run.logical_date}.items() if v}
+    return Run(
+        run_id=run.run_id,
+        dag_id=run.dag_id,
+        task_id=None,
+        cluster=cluster,
+        status=status,
+        result=result,
+        start_ms=epoch_ms(run.start_date),
+        end_ms=epoch_ms(run.end_date),
+        properties=properties,
+    )
+
+
+def task_run(instance: TaskInstance, job: Job | None, cluster: str) -> Run:
+    status, result = status_of(instance.state)
+    properties = {"state": instance.state or "none"}
+    if instance.map_index >= 0:
+        properties["map_index"] = str(instance.map_index)
+    return Run(
+        run_id=instance.run_id,
+        dag_id=instance.dag_id,
+        task_id=instance.task_id,
+        cluster=cluster,
+        status=status,
+        result=result,
+        start_ms=epoch_ms(instance.start_date),
+        end_ms=epoch_ms(instance.end_date),
+        attempt=max(instance.try_number, 1),
+        inputs=job.inputs if job else (),
+        outputs=job.outputs if job else (),
+        properties=properties,
+    )
+
+
+def build_runs(
+    dag_runs: Iterable[DagRun], instances: Iterable[TaskInstance], jobs: Mapping[JobKey, Job], cluster: str
+) -> list[Run]:
+    runs = [dag_run(run, cluster) for run in dag_runs]
+    runs += [task_run(ti, jobs.get(JobKey(ti.dag_id, ti.task_id, cluster)), cluster) for ti in instances]
+    return sorted(runs, key=lambda r: (r.dag_id, r.run_id, r.task_id or "", r.attempt))
