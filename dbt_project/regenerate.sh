@@ -50,7 +50,8 @@ normalize() {
 
 # dbt_packages/ is rebuilt from packages.yml (local packages only: works offline).
 if [[ -f "${project_dir}/packages.yml" ]]; then
-    (cd "${project_dir}" && "${dbt}" deps --project-dir "${project_dir}" --profiles-dir "${project_dir}/profiles")
+    (cd "${project_dir}" && "${dbt}" deps --project-dir "${project_dir}" --profiles-dir "${project_dir}/profiles" \
+        --log-path "${work_dir}/deps/logs")
 fi
 
 # (a) Snowflake: parse only.
