@@ -5,7 +5,8 @@ Match order: the node selector Cosmos keeps in the task's template fields (`sele
     <name>_run | _seed | _snapshot | _source          a node rendered alone
     <name>.run | .test | .seed | .snapshot             a node and its tests, in a task group named after it
     <name>_<resource_type>_build                       TestBehavior.BUILD
-    <project>_test                                     TestBehavior.AFTER_ALL: the project's tests
+    <folder>_test                                      TestBehavior.AFTER_ALL: the project's tests (named after
+                                                       the project's folder; with a selector, it tests those)
 preceded by any task-group or folder-group prefixes (`transform.`, `marts.core.`); versioned models are
 named `<name>_v<version>`. With several projects loaded, the DAG's own project decides (the project most of
 its fqn selectors name). A task that matches nothing is returned with the reason.
@@ -116,9 +117,9 @@ def _match_task(dag_id: str, task: AirflowTask, indexes: list[_ProjectIndex]) ->
 
 def _unmatched(dag_id: str, task: AirflowTask, role: str, tokens: list[str], indexes: list[_ProjectIndex]) -> TaskMatch:
     leaf = task.task_id.rsplit(".", 1)[-1]
-    for index in indexes:
-        if leaf == f"{index.project.project_name}_test":
-            return TaskMatch(dag_id, task.task_id, "project-test", index.project.project_name, None, "task-id")
+    if role == "test" and leaf.endswith("_test") and not tokens and indexes:
+        # TestBehavior.AFTER_ALL: one task testing the whole project, named after the project's folder.
+        return TaskMatch(dag_id, task.task_id, "project-test", indexes[0].project.project_name, None, "task-id")
     loaded = ", ".join(ix.project.project_name for ix in indexes) or "none"
     what = f"selector {' '.join(tokens)!r}" if tokens else "no selector in its template fields"
     reason = f"{what}; task id {task.task_id!r} names no model, seed, snapshot or source of: {loaded}"

@@ -10,6 +10,13 @@ from bridge.join.asset_uris import ParsedAsset, parse_asset_uri
         ("snowflake://acme/ANALYTICS.RAW.RAW_FRED_OBSERVATIONS", "snowflake", "ANALYTICS.RAW.RAW_FRED_OBSERVATIONS"),
         ("postgres://127.0.0.1:5432/bridge_dbt/marts/securities", "postgres", "bridge_dbt.marts.securities"),
         ("postgresql://db:5432/bridge_dbt/marts/securities", "postgres", "bridge_dbt.marts.securities"),
+        # Cosmos on Airflow 2: the OpenLineage name, dotted and URL-quoted
+        (
+            "postgres://127.0.0.1:5432/bridge_dbt.marts.fct_index_performance",
+            "postgres",
+            "bridge_dbt.marts.fct_index_performance",
+        ),
+        ("postgres://127.0.0.1:5432/bridge_dbt.marts.my%20table", "postgres", "bridge_dbt.marts.my table"),
         ("redshift://c1.eu-west-1:5439/dev/public/orders", "redshift", "dev.public.orders"),
         ("bigquery://my-project/dataset/table", "bigquery", "my-project.dataset.table"),
         ("databricks://adb-1.azuredatabricks.net/main/default/orders", "databricks", "main.default.orders"),

@@ -75,6 +75,28 @@ CASES = [
         "source.finance.fred.observations",
         "source",
     ),
+    # Cosmos 1.11.1 (Airflow 3.1.3): bare names; Cosmos 1.15.1 on Airflow 2.11 with PRE_DBT_FUSION: models=
+    (
+        "fct_index_performance.run",
+        "DbtRunLocalOperator",
+        {"select": "fct_index_performance"},
+        "model.finance.fct_index_performance",
+        "run",
+    ),
+    (
+        "dim_employees_v2.run",
+        "DbtRunLocalOperator",
+        {"select": "dim_employees.v2"},
+        "model.finance.dim_employees.v2",
+        "run",
+    ),
+    (
+        "fct_portfolio_rebalancing.run",
+        "DbtRunLocalOperator",
+        {"models": "fqn:finance.marts.portfolio.fct_portfolio_rebalancing"},
+        "model.finance.fct_portfolio_rebalancing",
+        "run",
+    ),
     # no selector: Cosmos' task-id grammar
     ("stg_employees_run", "DbtRunLocalOperator", {}, "model.finance.stg_employees", "run"),
     ("transform.stg_index_prices.run", "DbtRunLocalOperator", {}, "model.finance.stg_index_prices", "run"),
@@ -93,11 +115,17 @@ def test_cosmos_tasks_match_their_node(
     assert (match.node_id, match.role, match.project_name) == (node_id, role, "finance")
 
 
-def test_after_all_project_test_task_is_recognised(postgres_project: DbtProject) -> None:
-    [match] = match_cosmos_tasks(
-        {"d": dag("d", cosmos("transform.finance_test", "DbtTestLocalOperator"))}, [postgres_project]
-    )
+@pytest.mark.parametrize("task_id", ["dbt_project_test", "transform.finance_test"])
+def test_after_all_project_test_task_is_recognised(postgres_project: DbtProject, task_id: str) -> None:
+    # Cosmos names it after the project folder (`dbt_project_test` in the fixtures), not the project.
+    [match] = match_cosmos_tasks({"d": dag("d", cosmos(task_id, "DbtTestLocalOperator"))}, [postgres_project])
     assert (match.role, match.node_id, match.project_name) == ("project-test", None, "finance")
+
+
+def test_after_all_test_task_with_a_selector_tests_that_model(postgres_project: DbtProject) -> None:
+    task = cosmos("dbt_project_test", "DbtTestLocalOperator", select=["+fct_fred_observations"])
+    [match] = match_cosmos_tasks({"d": dag("d", task)}, [postgres_project])
+    assert (match.role, match.node_id) == ("test", "model.finance.fct_fred_observations")
 
 
 def test_plain_tasks_are_not_cosmos_tasks_whatever_their_name(postgres_project: DbtProject) -> None:
