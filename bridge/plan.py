@@ -11,6 +11,7 @@ from bridge.emit.urns import urn_of
 from bridge.join.dbt_datasets import dbt_key, warehouse_key
 from bridge.join.settings import JoinSettings
 from bridge.model.dbt import RELATION_TYPES, DbtNode, DbtProject
+from bridge.model.graph import DatasetKey, Job, LineageGraph
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,3 +96,25 @@ def plan_as_text(plans: Iterable[ProjectPlan]) -> str:
                 lines.append(f"  {'':<8}   warehouse  {dataset.warehouse_urn}")
         lines.append("")
     return "\n".join(lines)
+
+
+def _key_text(key: DatasetKey) -> str:
+    return f"{key.platform}:{key.name}"
+
+
+def graph_as_text(graph: LineageGraph) -> str:
+    """DAG -> task -> what it reads and writes, with domains, then the problems."""
+    lines = [f"airflow: {len(graph.flows)} DAGs, {len(graph.jobs)} tasks, {len(graph.runs)} runs"]
+    jobs_by_dag: dict[str, list[Job]] = {}
+    for job in graph.jobs:
+        jobs_by_dag.setdefault(job.key.dag_id, []).append(job)
+    for flow in graph.flows:
+        lines.append(f"  {flow.dag_id}  (domain {flow.domain or '-'}, owners {', '.join(flow.owners) or '-'})")
+        for job in jobs_by_dag.get(flow.dag_id, []):
+            node = f"  [{job.dbt_unique_id}]" if job.dbt_unique_id else ""
+            lines.append(f"    {job.key.task_id}{node}")
+            lines += [f"      reads  {_key_text(k)}" for k in job.inputs]
+            lines += [f"      writes {_key_text(k)}" for k in job.outputs]
+    lines.append(f"problems: {len(graph.problems)}")
+    lines += [f"  {problem}" for problem in graph.problems]
+    return "\n".join(lines) + "\n"

@@ -154,4 +154,3 @@ class AirflowSnapshot:
     problems: tuple[Problem, ...] = ()
     # What this source could not provide (e.g. REST has no template-field values before a run).
     limitations: tuple[str, ...] = ()
-

@@ -19,3 +19,16 @@ class Problem:
 
     def __str__(self) -> str:
         return f"{self.severity}: {self.location}: {self.message} [{self.code}]"
+
+
+@dataclass(frozen=True, slots=True)
+class RunReport:
+    """What one sync read, joined and emitted, and every problem it found, with where it is."""
+
+    counts: dict[str, int]
+    emitted: dict[str, int]  # MCPs by aspect name
+    problems: tuple[Problem, ...]
+
+    def failing(self, fail_on: frozenset[str]) -> list[Problem]:
+        """The problems that fail the run: those whose code or severity is named in `fail_on`."""
+        return [p for p in self.problems if p.code in fail_on or p.severity in fail_on]

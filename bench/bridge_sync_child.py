@@ -1,0 +1,46 @@
+"""One bridge sync of one manifest into a file sink, measuring the memory the sync itself adds.
+
+Prints JSON: baseline RSS after imports, peak RSS, and the difference, next to the manifest's size.
+`python bench/bridge_sync_child.py MANIFEST OUT.json`
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import resource
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+from bridge.config import build_config
+from bridge.sync import run_sync
+
+
+def main() -> None:
+    manifest, out = sys.argv[1], sys.argv[2]
+    for module in ("bridge.emit.mcps", "bridge.emit.sinks"):  # import cost is kept out of the baseline
+        importlib.import_module(module)
+    baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    config = build_config({"dbt": {"manifests": [manifest]}, "sink": {"type": "file", "path": out}})
+    start = time.perf_counter()
+    result = run_sync(config, lambda: datetime(2026, 1, 1, tzinfo=timezone.utc))
+    seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(
+        json.dumps(
+            {
+                "sync_s": round(seconds, 3),
+                "baseline_rss_mib": round(baseline / 1024, 1),
+                "peak_rss_mib": round(peak / 1024, 1),
+                "sync_added_mib": round((peak - baseline) / 1024, 1),
+                "manifest_mib": round(Path(manifest).stat().st_size / 2**20, 2),
+                "emitted": sum(result.report.emitted.values()),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,35 @@
+"""Run one command in a child process and print its wall time and peak resident memory as JSON.
+
+Used by the benchmark scripts: `python bench/measure.py -- CMD ARGS...`. RUSAGE_CHILDREN of this small
+wrapper covers exactly the one command it ran.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import subprocess
+import sys
+import time
+
+
+def main() -> None:
+    command = sys.argv[sys.argv.index("--") + 1 :]
+    start = time.perf_counter()
+    completed = subprocess.run(command, capture_output=True, text=True, check=False)
+    wall = time.perf_counter() - start
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    print(
+        json.dumps(
+            {
+                "wall_s": round(wall, 3),
+                "peak_rss_mib": round(peak_kib / 1024, 1),
+                "exit_code": completed.returncode,
+                "stderr_tail": completed.stderr[-600:],
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

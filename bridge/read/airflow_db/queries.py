@@ -1,0 +1,96 @@
+"""The fixed set of statements one sync sends, for the Airflow 2.10/2.11 and the 3.x schema.
+
+Each reads one kind of fact for every DAG at once; none is per DAG or per task. `%s` is the time runs,
+task instances and asset events are read from.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Queries:
+    dags: str
+    tags: str
+    serialized: str
+    assets: str
+    outlets: str
+    inlets: str | None
+    schedules: str
+    aliases: str
+    events: str
+    runs: str
+    task_instances: str
+    import_errors: str = "SELECT filename, timestamp, stacktrace FROM import_error ORDER BY filename, id"
+    connections: str = "SELECT conn_id, conn_type FROM connection ORDER BY conn_id"
+    variables: str = 'SELECT "key" FROM variable ORDER BY "key"'
+
+
+_TAGS = "SELECT dag_id, name FROM dag_tag ORDER BY dag_id, name"
+_TASK_INSTANCES = """
+    SELECT ti.dag_id, ti.task_id, ti.run_id, ti.state, ti.try_number, ti.map_index,
+           ti.start_date, ti.end_date, ti.duration, ti.operator, ti.hostname
+    FROM task_instance ti JOIN dag_run r ON r.dag_id = ti.dag_id AND r.run_id = ti.run_id
+    WHERE COALESCE(r.start_date, r.queued_at) >= %s
+    ORDER BY ti.dag_id, ti.run_id, ti.task_id, ti.map_index"""
+
+AIRFLOW_3 = Queries(
+    dags="""
+        SELECT dag_id, is_paused, is_stale, fileloc, owners, description, timetable_summary
+        FROM dag WHERE NOT is_stale ORDER BY dag_id""",
+    tags=_TAGS,
+    # The latest serialized version of every active DAG (Airflow 3 keeps one row per dag_version).
+    serialized="""
+        SELECT dag_id, version_number, data, data_compressed FROM (
+            SELECT s.dag_id, v.version_number, s.data, s.data_compressed,
+                   ROW_NUMBER() OVER (PARTITION BY s.dag_id ORDER BY v.version_number DESC, s.last_updated DESC) AS rank
+            FROM serialized_dag s
+            JOIN dag_version v ON v.id = s.dag_version_id
+            JOIN dag d ON d.dag_id = s.dag_id
+            WHERE NOT d.is_stale
+        ) latest WHERE rank = 1 ORDER BY dag_id""",
+    assets='SELECT id, uri, name, "group", extra FROM asset ORDER BY id',
+    outlets="SELECT asset_id, dag_id, task_id FROM task_outlet_asset_reference ORDER BY asset_id, dag_id, task_id",
+    inlets="SELECT asset_id, dag_id, task_id FROM task_inlet_asset_reference ORDER BY asset_id, dag_id, task_id",
+    schedules="SELECT asset_id, dag_id FROM dag_schedule_asset_reference ORDER BY asset_id, dag_id",
+    aliases="""
+        SELECT a.name, l.asset_id FROM asset_alias a LEFT JOIN asset_alias_asset l ON l.alias_id = a.id
+        ORDER BY a.name, l.asset_id""",
+    events="""
+        SELECT a.uri, e.timestamp, e.source_dag_id, e.source_task_id, e.source_run_id, e.source_map_index
+        FROM asset_event e JOIN asset a ON a.id = e.asset_id WHERE e.timestamp >= %s ORDER BY e.id""",
+    runs="""
+        SELECT dag_id, run_id, state, run_type, logical_date, start_date, end_date FROM dag_run
+        WHERE COALESCE(start_date, queued_at) >= %s ORDER BY dag_id, id""",
+    task_instances=_TASK_INSTANCES,
+)
+
+AIRFLOW_2 = Queries(
+    dags="""
+        SELECT dag_id, is_paused, NOT is_active, fileloc, owners, description, schedule_interval
+        FROM dag WHERE is_active ORDER BY dag_id""",
+    tags=_TAGS,
+    serialized="""
+        SELECT s.dag_id, NULL, s.data, s.data_compressed
+        FROM serialized_dag s JOIN dag d ON d.dag_id = s.dag_id WHERE d.is_active ORDER BY s.dag_id""",
+    assets="SELECT id, uri, NULL, NULL, extra FROM dataset ORDER BY id",
+    outlets="""
+        SELECT dataset_id, dag_id, task_id FROM task_outlet_dataset_reference ORDER BY dataset_id, dag_id, task_id""",
+    inlets=None,  # Airflow 2 records no inlet references
+    schedules="SELECT dataset_id, dag_id FROM dag_schedule_dataset_reference ORDER BY dataset_id, dag_id",
+    aliases="""
+        SELECT a.name, l.dataset_id FROM dataset_alias a LEFT JOIN dataset_alias_dataset l ON l.alias_id = a.id
+        ORDER BY a.name, l.dataset_id""",
+    events="""
+        SELECT d.uri, e.timestamp, e.source_dag_id, e.source_task_id, e.source_run_id, e.source_map_index
+        FROM dataset_event e JOIN dataset d ON d.id = e.dataset_id WHERE e.timestamp >= %s ORDER BY e.id""",
+    runs="""
+        SELECT dag_id, run_id, state, run_type, execution_date, start_date, end_date FROM dag_run
+        WHERE COALESCE(start_date, queued_at) >= %s ORDER BY dag_id, id""",
+    task_instances=_TASK_INSTANCES,
+)
+
+
+def queries_for(major: int) -> Queries:
+    return AIRFLOW_3 if major >= 3 else AIRFLOW_2
