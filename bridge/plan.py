@@ -118,3 +118,17 @@ def graph_as_text(graph: LineageGraph) -> str:
     lines.append(f"problems: {len(graph.problems)}")
     lines += [f"  {problem}" for problem in graph.problems]
     return "\n".join(lines) + "\n"
+
+
+def datasets_as_text(graph: LineageGraph) -> str:
+    """Every dataset with its sibling, upstreams, domain, owners and tags: the data side of the graph."""
+    lines = [f"datasets: {len(graph.datasets)}"]
+    for dataset in graph.datasets:
+        sibling = f" == {_key_text(dataset.sibling)}" if dataset.sibling else ""
+        lines.append(f"  {_key_text(dataset.key)} [{dataset.subtype}]{sibling}")
+        facts = {"domain": dataset.domain, "owners": ", ".join(dataset.owners), "tags": ", ".join(dataset.tags)}
+        described = "  ".join(f"{k} {v}" for k, v in facts.items() if v)
+        if described:
+            lines.append(f"      {described}")
+        lines += [f"      from {_key_text(u)}" for u in dataset.upstreams]
+    return "\n".join(lines) + "\n"
