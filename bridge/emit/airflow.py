@@ -10,11 +10,10 @@ from datahub.metadata.schema_classes import (
     DataJobInputOutputClass,
     EdgeClass,
     OwnershipTypeClass,
-    SubTypesClass,
 )
 
 from bridge.emit.airflow_urls import AirflowUrls
-from bridge.emit.common import mcp, shared_aspects
+from bridge.emit.common import mcp, shared_aspects, subtypes
 from bridge.emit.urns import urn_of
 from bridge.model.graph import Flow, Job, JobKey
 
@@ -37,7 +36,7 @@ def flow_mcps(flow: Flow, urls: AirflowUrls) -> list[MetadataChangeProposalWrapp
         customProperties=dict(sorted(flow.properties.items())),
         externalUrl=urls.dag(flow.dag_id),
     )
-    aspects = [mcp(urn, info), mcp(urn, SubTypesClass(typeNames=["DAG"]))]
+    aspects = [mcp(urn, info), mcp(urn, subtypes("DAG"))]
     return aspects + shared_aspects(urn, flow.owners, OwnershipTypeClass.DEVELOPER, flow.tags, flow.domain)
 
 
@@ -62,5 +61,5 @@ def job_mcps(job: Job, urls: AirflowUrls) -> list[MetadataChangeProposalWrapper]
         inputDatajobEdges=[EdgeClass(destinationUrn=u) for u in upstream_jobs],
     )
     subtype = "Cosmos dbt task" if "cosmos_role" in job.properties else "Task"
-    aspects = [mcp(urn, info), mcp(urn, io), mcp(urn, SubTypesClass(typeNames=[subtype]))]
+    aspects = [mcp(urn, info), mcp(urn, io), mcp(urn, subtypes(subtype))]
     return aspects + shared_aspects(urn, job.owners, OwnershipTypeClass.DEVELOPER, job.tags, job.domain)

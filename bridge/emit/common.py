@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 
 from datahub.emitter.mce_builder import make_domain_urn, make_tag_urn, make_user_urn
@@ -13,11 +14,22 @@ from datahub.metadata.schema_classes import (
     OwnerClass,
     OwnershipClass,
     StatusClass,
+    SubTypesClass,
     TagAssociationClass,
 )
 
 # A fixed audit stamp: emitted output never depends on the wall clock (same inputs, same bytes).
 STAMP = AuditStampClass(time=0, actor="urn:li:corpuser:datahub")
+
+
+# Aspects that are the same for many entities are built once and shared (never mutated), so that sinks
+# serialise them once.
+STATUS_ACTIVE = StatusClass(removed=False)
+
+
+@functools.cache
+def subtypes(name: str) -> SubTypesClass:
+    return SubTypesClass(typeNames=[name])
 
 
 def mcp(urn: str, aspect: object) -> MetadataChangeProposalWrapper:
@@ -32,7 +44,7 @@ def owner_urn(owner: str) -> str:
 def shared_aspects(
     urn: str, owners: Iterable[str], owner_type: str, tags: Iterable[str], domain: str | None
 ) -> list[MetadataChangeProposalWrapper]:
-    aspects = [mcp(urn, StatusClass(removed=False))]
+    aspects = [mcp(urn, STATUS_ACTIVE)]
     owner_list = [OwnerClass(owner=owner_urn(o), type=owner_type) for o in sorted(set(owners))]
     if owner_list:
         aspects.append(mcp(urn, OwnershipClass(owners=owner_list, lastModified=STAMP)))

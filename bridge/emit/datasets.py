@@ -8,12 +8,11 @@ from datahub.metadata.schema_classes import (
     DatasetPropertiesClass,
     OwnershipTypeClass,
     SiblingsClass,
-    SubTypesClass,
     UpstreamClass,
     UpstreamLineageClass,
 )
 
-from bridge.emit.common import STAMP, mcp, shared_aspects
+from bridge.emit.common import STAMP, mcp, shared_aspects, subtypes
 from bridge.emit.urns import urn_of
 from bridge.model.graph import Dataset
 
@@ -26,7 +25,7 @@ def dataset_mcps(dataset: Dataset) -> list[MetadataChangeProposalWrapper]:
         customProperties=dict(sorted(dataset.properties.items())),
         externalUrl=dataset.external_url,
     )
-    aspects = [mcp(urn, properties), mcp(urn, SubTypesClass(typeNames=[dataset.subtype]))]
+    aspects = [mcp(urn, properties), mcp(urn, subtypes(dataset.subtype))]
     if dataset.upstreams:
         upstreams = [
             UpstreamClass(dataset=urn_of(key), type=DatasetLineageTypeClass.TRANSFORMED, auditStamp=STAMP)

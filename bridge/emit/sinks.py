@@ -7,7 +7,7 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import orjson
 from datahub.emitter.mcp import MetadataChangeProposalWrapper
@@ -16,7 +16,8 @@ from datahub.emitter.serialization_helper import pre_json_transform
 from bridge.config import SinkConfig
 from bridge.errors import SinkTerminalError, SinkTransientError
 
-DEFAULT_LITE_PATH = Path.home() / ".datahub" / "lite" / "bridge.duckdb"
+# The file `datahub lite` reads by default (DataHub 1.7: SQLite), so `datahub lite ls` shows what we wrote.
+DEFAULT_LITE_PATH = Path.home() / ".datahub" / "lite" / "datahub.db"
 
 
 @dataclass
@@ -33,7 +34,9 @@ class Sink(Protocol):
     def close(self) -> None: ...
 
 
-def file_record(proposal: MetadataChangeProposalWrapper) -> dict[str, object]:
+def file_record(
+    proposal: MetadataChangeProposalWrapper, serialised: dict[int, tuple[object, object]]
+) -> dict[str, object]:
     """The record DataHub's file sink writes for an MCP (`to_obj(simplified_structure=True)`), built with
     DataHub's own aspect serialiser but without its serialise-to-string-and-parse-back round trip (3x faster;
     tests/unit/emit holds the two equal)."""
@@ -43,8 +46,17 @@ def file_record(proposal: MetadataChangeProposalWrapper) -> dict[str, object]:
         "entityUrn": proposal.entityUrn,
         "changeType": proposal.changeType,
         "aspectName": proposal.aspectName,
-        "aspect": {"json": pre_json_transform(proposal.aspect.to_obj())},
+        "aspect": {"json": _aspect_json(proposal.aspect, serialised)},
     }
+
+
+def _aspect_json(aspect: Any, serialised: dict[int, tuple[object, object]]) -> object:
+    """An aspect's JSON, computed once per aspect instance (shared ones, like `status`, recur thousands of
+    times). The cache keeps the aspect itself alive, so its id cannot be reused by another object."""
+    found = serialised.get(id(aspect))
+    if found is None:
+        found = serialised[id(aspect)] = (aspect, pre_json_transform(aspect.to_obj()))
+    return found[1]
 
 
 class FileSink:
@@ -56,8 +68,9 @@ class FileSink:
     def emit(self, proposals: Iterable[MetadataChangeProposalWrapper]) -> EmitResult:
         result = EmitResult()
         records = []
+        serialised: dict[int, tuple[object, object]] = {}
         for proposal in proposals:
-            records.append(file_record(proposal))
+            records.append(file_record(proposal, serialised))
             result.add(proposal)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -71,7 +84,7 @@ class FileSink:
 
 
 class LiteSink:
-    """DataHub Lite: a local DuckDB file that `datahub lite` can browse; no server."""
+    """DataHub Lite: a local database file that `datahub lite` can browse (SQLite, or DuckDB for *.duckdb)."""
 
     def __init__(self, path: Path) -> None:
         from datahub.lite.lite_util import get_datahub_lite
@@ -79,8 +92,9 @@ class LiteSink:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         try:
-            self.lite = get_datahub_lite({"type": "duckdb", "config": {"file": str(path)}})
-        except Exception as exc:  # DuckDB raises its own IOException when the file is locked or corrupt
+            engine = "duckdb" if path.suffix == ".duckdb" else "sqlite"
+            self.lite = get_datahub_lite({"type": engine, "config": {"file": str(path)}})
+        except Exception as exc:  # the engines raise their own errors for a locked or corrupt file
             raise SinkTerminalError(f"datahub-lite: cannot open {path} ({exc}).") from exc
 
     def emit(self, proposals: Iterable[MetadataChangeProposalWrapper]) -> EmitResult:

@@ -8,6 +8,8 @@ names it, uses the physical identifier (a source's `identifier`), which is what 
 
 from __future__ import annotations
 
+import functools
+
 from datahub.emitter.mce_builder import (
     make_data_flow_urn,
     make_data_job_urn_with_flow,
@@ -17,6 +19,7 @@ from datahub.emitter.mce_builder import (
 from bridge.model.graph import DatasetKey
 
 
+@functools.lru_cache(maxsize=65536)
 def urn_of(key: DatasetKey) -> str:
     """The DataHub dataset URN of a graph dataset key (its name is already normalised by the join)."""
     return make_dataset_urn_with_platform_instance(
