@@ -6,6 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from bridge.model.dbt import DbtProject
+from bridge.read.dbt.manifest import read_manifest
+
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus" / "dbt"
 BUNDLED = REPO / "dbt_project"
@@ -20,6 +23,17 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 @pytest.fixture
 def update_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-golden"))
+
+
+@pytest.fixture(scope="session")
+def postgres_project() -> DbtProject:
+    """The bundled project as parsed for the local PostgreSQL target (what the Airflow fixtures ran)."""
+    return read_manifest(POSTGRES_ARTIFACTS / "manifest.json")
+
+
+@pytest.fixture(scope="session")
+def snowflake_project() -> DbtProject:
+    return read_manifest(SNOWFLAKE_MANIFEST)
 
 
 def corpus_manifests() -> list[Path]:

@@ -1,23 +1,8 @@
 from __future__ import annotations
 
-import pytest
-
 from bridge.model.airflow import AirflowDag, AirflowTask, AssetRef
-from bridge.model.dbt import DbtProject
-from bridge.read.dbt.manifest import read_manifest
-from tests.conftest import POSTGRES_ARTIFACTS, SNOWFLAKE_MANIFEST
 
 LOCAL = "cosmos.operators.local"
-
-
-@pytest.fixture(scope="session")
-def postgres_project() -> DbtProject:
-    return read_manifest(POSTGRES_ARTIFACTS / "manifest.json")
-
-
-@pytest.fixture(scope="session")
-def snowflake_project() -> DbtProject:
-    return read_manifest(SNOWFLAKE_MANIFEST)
 
 
 def cosmos(task_id: str, operator: str, downstream: tuple[str, ...] = (), **fields: object) -> AirflowTask:
