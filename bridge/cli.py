@@ -118,8 +118,17 @@ def sync(
     fail_on: str,
 ) -> None:
     """Read dbt and Airflow, join them, and emit the lineage graph to a DataHub sink."""
+    import gc
+    import importlib
+
     from bridge.report import report_as_json, report_as_text
     from bridge.sync import run_sync, utc_now
+
+    for module in ("bridge.emit.mcps", "bridge.emit.sinks"):
+        importlib.import_module(module)
+    # Everything imported so far lives as long as the process: keep the collector from rescanning it
+    # (DataHub's schema classes alone are tens of thousands of objects). Saves ~10% of a sync's wall time.
+    gc.freeze()
 
     overrides: dict[str, object] = {
         "dbt.manifests": list(manifests),

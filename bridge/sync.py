@@ -70,10 +70,9 @@ def emit_graph(graph: LineageGraph, config: BridgeConfig, snapshot: AirflowSnaps
     major = int(snapshot.airflow_version.split(".")[0]) if snapshot and snapshot.airflow_version else None
     sink = open_sink(config.sink)
     try:
-        result = sink.emit(graph_to_mcps(graph, config.airflow_api.url, major))
+        return dict(sink.emit(graph_to_mcps(graph, config.airflow_api.url, major)).counts)
     finally:
         sink.close()
-    return dict(result.counts)
 
 
 def run_sync(config: BridgeConfig, clock: Clock, emit: bool = True, graph_path: Path | None = None) -> SyncResult:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 
 from datahub.emitter.mce_builder import make_domain_urn, make_tag_urn, make_user_urn
@@ -22,14 +21,30 @@ from datahub.metadata.schema_classes import (
 STAMP = AuditStampClass(time=0, actor="urn:li:corpuser:datahub")
 
 
-# Aspects that are the same for many entities are built once and shared (never mutated), so that sinks
-# serialise them once.
-STATUS_ACTIVE = StatusClass(removed=False)
+# Aspects that are the same for many entities are built once and shared (never mutated); they live as long
+# as the process, so a sink may cache their serialised form by identity (`is_shared`).
+_SHARED: dict[int, object] = {}
+_SUBTYPES: dict[str, SubTypesClass] = {}
 
 
-@functools.cache
+def _shared(aspect: StatusClass) -> StatusClass:
+    _SHARED[id(aspect)] = aspect
+    return aspect
+
+
+STATUS_ACTIVE = _shared(StatusClass(removed=False))
+
+
 def subtypes(name: str) -> SubTypesClass:
-    return SubTypesClass(typeNames=[name])
+    found = _SUBTYPES.get(name)
+    if found is None:
+        found = _SUBTYPES[name] = SubTypesClass(typeNames=[name])
+        _SHARED[id(found)] = found
+    return found
+
+
+def is_shared(aspect: object) -> bool:
+    return id(aspect) in _SHARED
 
 
 def mcp(urn: str, aspect: object) -> MetadataChangeProposalWrapper:

@@ -1,38 +1,47 @@
-"""The lineage graph as DataHub metadata change proposals, sorted so the same graph gives the same bytes."""
+"""The lineage graph as DataHub metadata change proposals, in a stable order: entities by URN, then each
+entity's aspects by name (a run's start and end events keep their order). Entities are ordered before any
+MCP is built, and MCPs are built one entity at a time, so a sink can stream them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from functools import partial
 
 from datahub.emitter.mce_builder import make_domain_urn
 from datahub.emitter.mcp import MetadataChangeProposalWrapper
 from datahub.metadata.schema_classes import DomainPropertiesClass
 
-from bridge.emit.airflow import flow_mcps, job_mcps
+from bridge.emit.airflow import flow_mcps, flow_urn, job_mcps, job_urn
 from bridge.emit.airflow_urls import AirflowUrls
 from bridge.emit.common import mcp
 from bridge.emit.datasets import dataset_mcps
-from bridge.model.graph import LineageGraph
+from bridge.emit.urns import urn_of
+from bridge.model.graph import Domain, LineageGraph
+
+Builder = Callable[[], list[MetadataChangeProposalWrapper]]
 
 
 def graph_to_mcps(
     graph: LineageGraph, airflow_base_url: str | None = None, airflow_major: int | None = None
 ) -> Iterator[MetadataChangeProposalWrapper]:
-    """Every aspect of every entity, ordered by entity URN (runs' events keep their start-end order)."""
     urls = AirflowUrls(airflow_base_url, airflow_major)
-    proposals: list[MetadataChangeProposalWrapper] = []
-    for domain in graph.domains:
-        proposals.append(mcp(make_domain_urn(domain.domain_id), DomainPropertiesClass(name=domain.name)))
-    for dataset in graph.datasets:
-        proposals += dataset_mcps(dataset)
-    for flow in graph.flows:
-        proposals += flow_mcps(flow, urls)
-    for job in graph.jobs:
-        proposals += job_mcps(job, urls)
-    if graph.runs:
-        from bridge.emit.runs import run_mcps  # DataHub's run classes pull in its REST client: only when needed
+    for _, build in sorted(entity_builders(graph, urls), key=lambda pair: pair[0]):
+        yield from sorted(build(), key=lambda proposal: proposal.aspectName or "")
 
-        for run in graph.runs:
-            proposals += run_mcps(run, urls)
-    proposals.sort(key=lambda p: (p.entityUrn or "", p.aspectName or ""))
-    yield from proposals
+
+def entity_builders(graph: LineageGraph, urls: AirflowUrls) -> list[tuple[str, Builder]]:
+    """(entity URN, what builds its MCPs) for every entity of the graph."""
+    builders: list[tuple[str, Builder]] = [(make_domain_urn(d.domain_id), partial(_domain, d)) for d in graph.domains]
+    builders += [(urn_of(d.key), partial(dataset_mcps, d)) for d in graph.datasets]
+    builders += [(flow_urn(f.dag_id, f.cluster), partial(flow_mcps, f, urls)) for f in graph.flows]
+    builders += [(job_urn(j.key), partial(job_mcps, j, urls)) for j in graph.jobs]
+    if graph.runs:
+        from bridge.emit.runs import run_instance, run_mcps  # DataHub's run classes import its REST client
+
+        instances = [(run, run_instance(run, urls)) for run in graph.runs]
+        builders += [(str(instance.urn), partial(run_mcps, run, instance)) for run, instance in instances]
+    return builders
+
+
+def _domain(domain: Domain) -> list[MetadataChangeProposalWrapper]:
+    return [mcp(make_domain_urn(domain.domain_id), DomainPropertiesClass(name=domain.name))]

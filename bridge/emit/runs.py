@@ -46,8 +46,11 @@ def task_run_instance(run: Run, urls: AirflowUrls) -> DataProcessInstance:
     )
 
 
-def run_mcps(run: Run, urls: AirflowUrls) -> list[MetadataChangeProposalWrapper]:
-    instance = task_run_instance(run, urls) if run.task_id else dag_run_instance(run, urls)
+def run_instance(run: Run, urls: AirflowUrls) -> DataProcessInstance:
+    return task_run_instance(run, urls) if run.task_id else dag_run_instance(run, urls)
+
+
+def run_mcps(run: Run, instance: DataProcessInstance) -> list[MetadataChangeProposalWrapper]:
     # `created` must be given: DataHub would otherwise stamp the wall clock and the output would wobble.
     created = run.start_ms or run.end_ms or 1
     mcps = list(instance.generate_mcp(created_ts_millis=created, materialize_iolets=False))

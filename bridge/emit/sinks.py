@@ -7,13 +7,14 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 import orjson
 from datahub.emitter.mcp import MetadataChangeProposalWrapper
 from datahub.emitter.serialization_helper import pre_json_transform
 
 from bridge.config import SinkConfig
+from bridge.emit.common import is_shared
 from bridge.errors import SinkTerminalError, SinkTransientError
 
 # The file `datahub lite` reads by default (DataHub 1.7: SQLite), so `datahub lite ls` shows what we wrote.
@@ -34,9 +35,7 @@ class Sink(Protocol):
     def close(self) -> None: ...
 
 
-def file_record(
-    proposal: MetadataChangeProposalWrapper, serialised: dict[int, tuple[object, object]]
-) -> dict[str, object]:
+def file_record(proposal: MetadataChangeProposalWrapper, serialised: dict[int, object]) -> dict[str, object]:
     """The record DataHub's file sink writes for an MCP (`to_obj(simplified_structure=True)`), built with
     DataHub's own aspect serialiser but without its serialise-to-string-and-parse-back round trip (3x faster;
     tests/unit/emit holds the two equal)."""
@@ -50,13 +49,27 @@ def file_record(
     }
 
 
-def _aspect_json(aspect: Any, serialised: dict[int, tuple[object, object]]) -> object:
-    """An aspect's JSON, computed once per aspect instance (shared ones, like `status`, recur thousands of
-    times). The cache keeps the aspect itself alive, so its id cannot be reused by another object."""
+def _aspect_json(aspect: Any, serialised: dict[int, object]) -> object:
+    """An aspect's JSON; shared aspects (`status`, `subTypes`: thousands of uses) are serialised once."""
+    if not is_shared(aspect):
+        return pre_json_transform(aspect.to_obj())
     found = serialised.get(id(aspect))
     if found is None:
-        found = serialised[id(aspect)] = (aspect, pre_json_transform(aspect.to_obj()))
-    return found[1]
+        found = serialised[id(aspect)] = pre_json_transform(aspect.to_obj())
+    return found
+
+
+def write_records(
+    out: BinaryIO, proposals: Iterable[MetadataChangeProposalWrapper], result: EmitResult, first: bool = True
+) -> bool:
+    """Write records separated as in one JSON array (the caller writes the brackets); True if none."""
+    serialised: dict[int, object] = {}
+    for proposal in proposals:
+        out.write(b"\n" if first else b",\n")
+        out.write(orjson.dumps(file_record(proposal, serialised), option=orjson.OPT_INDENT_2))
+        result.add(proposal)
+        first = False
+    return first
 
 
 class FileSink:
@@ -66,15 +79,14 @@ class FileSink:
         self.path = path
 
     def emit(self, proposals: Iterable[MetadataChangeProposalWrapper]) -> EmitResult:
+        """Write the proposals as they come, one record at a time (memory does not grow with the output)."""
         result = EmitResult()
-        records = []
-        serialised: dict[int, tuple[object, object]] = {}
-        for proposal in proposals:
-            records.append(file_record(proposal, serialised))
-            result.add(proposal)
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.path.write_bytes(orjson.dumps(records, option=orjson.OPT_INDENT_2) + b"\n")
+            with self.path.open("wb") as out:
+                out.write(b"[")
+                write_records(out, proposals, result)
+                out.write(b"\n]\n")
         except OSError as exc:
             raise SinkTerminalError(f"file sink: cannot write {self.path} ({exc.strerror}). Check the path.") from exc
         return result

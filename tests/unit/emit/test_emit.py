@@ -28,7 +28,7 @@ def graph(postgres_project: DbtProject) -> LineageGraph:
 def test_file_records_equal_datahubs_own_serialisation(graph: LineageGraph) -> None:
     proposals = list(graph_to_mcps(graph, "http://airflow:8080", 3))
     assert {p.entityType for p in proposals} >= {"dataset", "dataFlow", "dataJob", "domain", "dataProcessInstance"}
-    cache: dict[int, tuple[object, object]] = {}
+    cache: dict[int, object] = {}
     for proposal in proposals:
         assert file_record(proposal, cache) == proposal.to_obj(simplified_structure=True)
 
