@@ -12,8 +12,16 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-demo: $(STAMP)
-	$(PY) -m bridge plan --manifest dbt_project/artifacts/snowflake/manifest.json
+DEMO_DB := .cache/demo/airflow.db
+
+$(DEMO_DB): tests/fixtures/airflow/dumps/af33_sqlite.db.gz
+	mkdir -p $(dir $@) && gunzip -c $< > $@
+
+demo: $(STAMP) $(DEMO_DB)
+	$(PY) -m bridge sync --config demo/bridge.yml --report out/report.json --graph out/lineage.json
+	@echo "Wrote out/datahub.db (DataHub Lite), out/lineage.json (the joined graph), out/report.json."
+	@echo "See every DAG and task with what it reads and writes:"
+	@echo "  $(PY) -m bridge plan --config demo/bridge.yml"
 
 test: lint typecheck postgres
 	$(PY) -m pytest -n 2 --dist loadgroup

@@ -12,6 +12,7 @@ import orjson
 
 from bridge.config import BridgeConfig, build_config, load_config
 from bridge.errors import BridgeError, ConfigError
+from bridge.paths import write_output
 
 EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
 
@@ -20,7 +21,7 @@ def _config(config_path: str | None, overrides: Mapping[str, object]) -> BridgeC
     base = load_config(config_path, os.environ) if config_path else BridgeConfig()
     data = base.model_dump(exclude_unset=True)
     for key, value in overrides.items():
-        if value not in (None, ()):
+        if value is not None and value != [] and value != ():
             section, _, field = key.partition(".")
             if field:
                 data[section] = {**data.get(section, {}), field: value}
@@ -145,7 +146,7 @@ def sync(
     result = run_sync(config, utc_now, graph_path=Path(graph_path) if graph_path else None)
     rules = frozenset(r.strip() for r in fail_on.split(",") if r.strip())
     if report_path:
-        Path(report_path).write_bytes(report_as_json(result.report, rules))
+        write_output(Path(report_path), report_as_json(result.report, rules), "report")
     click.echo(report_as_text(result.report, rules), nl=False)
     if result.report.failing(rules):
         sys.exit(EXIT_PROBLEMS)

@@ -18,7 +18,7 @@ from bridge.model.airflow import AirflowSnapshot
 from bridge.model.dbt import DbtProject
 from bridge.model.graph import LineageGraph
 from bridge.model.report import RunReport
-from bridge.paths import expand_paths
+from bridge.paths import expand_paths, write_output
 from bridge.plan import join_settings
 from bridge.report import build_report
 
@@ -82,7 +82,7 @@ def run_sync(config: BridgeConfig, clock: Clock, emit: bool = True, graph_path: 
     if graph_path is not None:
         from bridge.model.graph import graph_to_json
 
-        graph_path.write_bytes(graph_to_json(graph))
+        write_output(graph_path, graph_to_json(graph), "graph")
     emitted = emit_graph(graph, config, snapshot) if emit else {}
     return SyncResult(graph, build_report(graph, emitted))
 

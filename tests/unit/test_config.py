@@ -96,3 +96,12 @@ def test_original_connector_keys_are_mapped() -> None:
 def test_defaults_need_no_settings() -> None:
     config = BridgeConfig()
     assert (config.env, config.sink.type, config.lowercase_urns) == ("PROD", "datahub-lite", True)
+
+
+def test_cli_flags_override_the_file_but_absent_flags_do_not(tmp_path: Path) -> None:
+    from bridge.cli import _config
+
+    path = write(tmp_path, "dbt:\n  manifests: [a/manifest.json]\nenv: DEV\n")
+    assert _config(str(path), {"dbt.manifests": [], "env": None}).dbt.manifests == ["a/manifest.json"]
+    overridden = _config(str(path), {"dbt.manifests": ["b/manifest.json"], "env": "PROD"})
+    assert (overridden.dbt.manifests, overridden.env) == (["b/manifest.json"], "PROD")

@@ -82,3 +82,15 @@ def test_cli_reports_bad_manifest_in_one_line(tmp_path: Path, case: str) -> None
 def test_cli_reports_a_glob_that_matches_nothing(tmp_path: Path) -> None:
     result = run_plan(tmp_path / "*" / "manifest.json")
     assert result.returncode == 2 and "matches no file" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_sync_creates_the_folders_of_its_outputs(tmp_path: Path) -> None:
+    out = tmp_path / "new" / "folder"
+    outputs = ["--sink", f"file:{out}/mcps.json", "--report", f"{out}/report.json", "--graph", f"{out}/graph.json"]
+    result = subprocess.run(
+        [sys.executable, "-m", "bridge", "sync", "--manifest", str(SNOWFLAKE_MANIFEST), *outputs],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert json.loads((out / "report.json").read_text())["ok"] is True
+    assert (out / "mcps.json").stat().st_size > 0 and (out / "graph.json").stat().st_size > 0
