@@ -2,45 +2,13 @@
 
 from __future__ import annotations
 
-import psycopg2
 import pytest
 
 from bridge.read.airflow_db.connect import open_db
 from bridge.read.airflow_db.reader import read_snapshot
-from tests.airflow_dumps import admin, restore_dump
+from tests.airflow_dumps import admin, multiply_dags, restore_dump
 
 COPIES = 500
-COPY_VERSIONS = """
-    INSERT INTO dag_version (id, version_number, dag_id, bundle_name, bundle_version, created_at, last_updated)
-    SELECT gen_random_uuid(), v.version_number, v.dag_id || '_copy_' || n, v.bundle_name, v.bundle_version,
-           v.created_at, v.last_updated
-    FROM dag_version v, generate_series(1, %s) n"""
-COPY_SERIALIZED = """
-    INSERT INTO serialized_dag (id, dag_id, data, data_compressed, created_at, last_updated, dag_hash, dag_version_id)
-    SELECT gen_random_uuid(), s.dag_id || '_copy_' || n, s.data, s.data_compressed, s.created_at, s.last_updated,
-           s.dag_hash, cv.id
-    FROM serialized_dag s JOIN dag_version v ON v.id = s.dag_version_id
-    CROSS JOIN generate_series(1, %s) n
-    JOIN dag_version cv ON cv.dag_id = v.dag_id || '_copy_' || n AND cv.version_number = v.version_number"""
-
-
-def multiply_dags(dsn: str, copies: int) -> None:
-    """Copy every real DAG (dag, dag_version, serialized_dag, task_instance rows) `copies` times, in SQL."""
-    connection = psycopg2.connect(dsn)
-    with connection, connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT column_name FROM information_schema.columns WHERE table_name = 'dag' ORDER BY ordinal_position"
-        )
-        dag_columns = [r[0] for r in cursor.fetchall()]
-        others = ", ".join(c for c in dag_columns if c != "dag_id")
-        cursor.execute(
-            f"INSERT INTO dag (dag_id, {others}) SELECT d.dag_id || '_copy_' || n, {others} "
-            f"FROM dag d, generate_series(1, %s) n",
-            [copies],
-        )
-        cursor.execute(COPY_VERSIONS, [copies])
-        cursor.execute(COPY_SERIALIZED, [copies])
-    connection.close()
 
 
 @pytest.fixture(scope="module")
