@@ -64,13 +64,16 @@ def read_airflow(config: BridgeConfig, clock: Clock) -> AirflowSnapshot | None:
 
 def emit_graph(graph: LineageGraph, config: BridgeConfig, snapshot: AirflowSnapshot | None) -> dict[str, int]:
     """Send the graph to the configured sink; MCP counts by aspect."""
+    from bridge.emit.airflow_urls import AirflowUrls
+    from bridge.emit.common import EmitOptions
     from bridge.emit.mcps import graph_to_mcps
     from bridge.emit.sinks import open_sink
 
     major = int(snapshot.airflow_version.split(".")[0]) if snapshot and snapshot.airflow_version else None
     sink = open_sink(config.sink)
     try:
-        return dict(sink.emit(graph_to_mcps(graph, config.airflow_api.url, major)).counts)
+        options = EmitOptions(urls=AirflowUrls(config.airflow_api.url, major))
+        return dict(sink.emit(graph_to_mcps(graph, options)).counts)
     finally:
         sink.close()
 

@@ -1,4 +1,4 @@
-"""Flow and job aspects, with the URNs DataHub's Airflow plugin gives DAGs and tasks."""
+"""Flow and job aspects, with the URNs and the shapes DataHub's Airflow plugin gives DAGs and tasks."""
 
 from __future__ import annotations
 
@@ -9,11 +9,19 @@ from datahub.metadata.schema_classes import (
     DataJobInfoClass,
     DataJobInputOutputClass,
     EdgeClass,
-    OwnershipTypeClass,
 )
 
-from bridge.emit.airflow_urls import AirflowUrls
-from bridge.emit.common import mcp, shared_aspects, subtypes
+from bridge.emit.common import (
+    EMPTY_BROWSE_PATH,
+    STATUS_ACTIVE,
+    EmitOptions,
+    airflow_ownership,
+    domains,
+    entity_browse_path,
+    global_tags,
+    present,
+    subtypes,
+)
 from bridge.emit.urns import urn_of
 from bridge.model.graph import Flow, Job, JobKey
 
@@ -28,31 +36,53 @@ def job_urn(key: JobKey) -> str:
     return make_data_job_urn_with_flow(flow_urn(key.dag_id, key.cluster), key.task_id)
 
 
-def flow_mcps(flow: Flow, urls: AirflowUrls) -> list[MetadataChangeProposalWrapper]:
-    urn = flow_urn(flow.dag_id, flow.cluster)
+def flow_mcps(flow: Flow, options: EmitOptions) -> list[MetadataChangeProposalWrapper]:
     info = DataFlowInfoClass(
         name=flow.dag_id,
         description=flow.description or None,
         customProperties=dict(sorted(flow.properties.items())),
-        externalUrl=urls.dag(flow.dag_id),
+        externalUrl=options.urls.dag(flow.dag_id),
     )
-    aspects = [mcp(urn, info), mcp(urn, subtypes("DAG"))]
-    return aspects + shared_aspects(urn, flow.owners, OwnershipTypeClass.DEVELOPER, flow.tags, flow.domain)
+    return present(
+        flow_urn(flow.dag_id, flow.cluster),
+        info,
+        subtypes("DAG"),
+        STATUS_ACTIVE,
+        EMPTY_BROWSE_PATH,
+        airflow_ownership(flow.owners),
+        global_tags(flow.tags),
+        domains(flow.domain),
+    )
 
 
-def job_mcps(job: Job, urls: AirflowUrls) -> list[MetadataChangeProposalWrapper]:
-    urn = job_urn(job.key)
+def job_mcps(job: Job, options: EmitOptions) -> list[MetadataChangeProposalWrapper]:
+    parent = flow_urn(job.key.dag_id, job.key.cluster)
     info = DataJobInfoClass(
         name=job.key.task_id,
         type="COMMAND",
-        flowUrn=flow_urn(job.key.dag_id, job.key.cluster),
+        flowUrn=parent,
         description=job.description or None,
         customProperties=dict(sorted(job.properties.items())),
-        externalUrl=urls.task(job.key.dag_id, job.key.task_id),
+        externalUrl=options.urls.task(job.key.dag_id, job.key.task_id),
     )
+    subtype = "Cosmos dbt task" if "cosmos_role" in job.properties else "Task"
+    return present(
+        job_urn(job.key),
+        info,
+        _input_output(job),
+        subtypes(subtype),
+        STATUS_ACTIVE,
+        entity_browse_path([parent]),
+        airflow_ownership(job.owners),
+        global_tags(job.tags),
+        domains(job.domain),
+    )
+
+
+def _input_output(job: Job) -> DataJobInputOutputClass:
     inputs, outputs = [urn_of(k) for k in job.inputs], [urn_of(k) for k in job.outputs]
     upstream_jobs = [job_urn(k) for k in job.upstream_jobs]
-    io = DataJobInputOutputClass(
+    return DataJobInputOutputClass(
         inputDatasets=inputs,
         outputDatasets=outputs,
         inputDatajobs=upstream_jobs,
@@ -60,6 +90,3 @@ def job_mcps(job: Job, urls: AirflowUrls) -> list[MetadataChangeProposalWrapper]
         outputDatasetEdges=[EdgeClass(destinationUrn=u) for u in outputs],
         inputDatajobEdges=[EdgeClass(destinationUrn=u) for u in upstream_jobs],
     )
-    subtype = "Cosmos dbt task" if "cosmos_role" in job.properties else "Task"
-    aspects = [mcp(urn, info), mcp(urn, io), mcp(urn, subtypes(subtype))]
-    return aspects + shared_aspects(urn, job.owners, OwnershipTypeClass.DEVELOPER, job.tags, job.domain)

@@ -1,45 +1,73 @@
-"""Aspects every entity kind shares: status, ownership, tags, domains."""
+"""Aspects every entity kind shares (status, ownership, tags, domains), built the way DataHub's own
+connectors build them, and the options that shape emission.
+
+Facts from acryl-datahub 1.7 that these follow:
+- DataHub's dbt source writes `Ownership(owners=[Owner(user, DATAOWNER)])` with the default `lastModified`
+  (time 0) and prefixes dbt tags with `dbt:` (its `tag_prefix` default), tags sorted.
+- DataHub's Airflow plugin (through `datahub.api.entities.datajob.DataFlow`/`DataJob`) writes owners as
+  `DEVELOPER` with source `SERVICE` and `lastModified` = time 0 by `urn:li:corpuser:airflow`, tags sorted.
+Writing the same values means a sync and those connectors agree instead of overwriting each other.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
 
 from datahub.emitter.mce_builder import make_domain_urn, make_tag_urn, make_user_urn
 from datahub.emitter.mcp import MetadataChangeProposalWrapper
 from datahub.metadata.schema_classes import (
     AuditStampClass,
+    BrowsePathEntryClass,
+    BrowsePathsV2Class,
     DomainsClass,
     GlobalTagsClass,
     OwnerClass,
     OwnershipClass,
+    OwnershipSourceClass,
+    OwnershipSourceTypeClass,
+    OwnershipTypeClass,
     StatusClass,
     SubTypesClass,
     TagAssociationClass,
 )
 
+from bridge.emit.airflow_urls import AirflowUrls
+
 # A fixed audit stamp: emitted output never depends on the wall clock (same inputs, same bytes).
 STAMP = AuditStampClass(time=0, actor="urn:li:corpuser:datahub")
+DBT_TAG_PREFIX = "dbt:"
+
+
+@dataclass(frozen=True, slots=True)
+class EmitOptions:
+    """What shapes the MCPs besides the graph: links into Airflow, and the dbt source's tag prefix."""
+
+    urls: AirflowUrls = field(default_factory=lambda: AirflowUrls(None, None))
+    dbt_tag_prefix: str = DBT_TAG_PREFIX
 
 
 # Aspects that are the same for many entities are built once and shared (never mutated); they live as long
-# as the process, so a sink may cache their serialised form by identity (`is_shared`).
+# as the process, so a serialiser may cache their JSON by identity (`is_shared`).
 _SHARED: dict[int, object] = {}
 _SUBTYPES: dict[str, SubTypesClass] = {}
 
 
-def _shared(aspect: StatusClass) -> StatusClass:
+def _shared(aspect: Any) -> Any:
     _SHARED[id(aspect)] = aspect
     return aspect
 
 
-STATUS_ACTIVE = _shared(StatusClass(removed=False))
+STATUS_ACTIVE: StatusClass = _shared(StatusClass(removed=False))
+STATUS_REMOVED: StatusClass = _shared(StatusClass(removed=True))
+EMPTY_BROWSE_PATH: BrowsePathsV2Class = _shared(BrowsePathsV2Class(path=[]))
 
 
 def subtypes(name: str) -> SubTypesClass:
     found = _SUBTYPES.get(name)
     if found is None:
-        found = _SUBTYPES[name] = SubTypesClass(typeNames=[name])
-        _SHARED[id(found)] = found
+        found = _SUBTYPES[name] = _shared(SubTypesClass(typeNames=[name]))
     return found
 
 
@@ -47,25 +75,50 @@ def is_shared(aspect: object) -> bool:
     return id(aspect) in _SHARED
 
 
-def mcp(urn: str, aspect: object) -> MetadataChangeProposalWrapper:
-    return MetadataChangeProposalWrapper(entityUrn=urn, aspect=aspect)  # type: ignore[arg-type]
+def mcp(urn: str, aspect: Any) -> MetadataChangeProposalWrapper:
+    return MetadataChangeProposalWrapper(entityUrn=urn, aspect=aspect)
 
 
 def owner_urn(owner: str) -> str:
-    """`jane@example.com` and `jane` become corpuser URNs; a URN is kept as it is."""
+    """`jane@example.com` and `jane` become corpuser URNs; a URN (user or group) is kept as it is."""
     return owner if owner.startswith("urn:li:") else make_user_urn(owner)
 
 
-def shared_aspects(
-    urn: str, owners: Iterable[str], owner_type: str, tags: Iterable[str], domain: str | None
-) -> list[MetadataChangeProposalWrapper]:
-    aspects = [mcp(urn, STATUS_ACTIVE)]
-    owner_list = [OwnerClass(owner=owner_urn(o), type=owner_type) for o in sorted(set(owners))]
-    if owner_list:
-        aspects.append(mcp(urn, OwnershipClass(owners=owner_list, lastModified=STAMP)))
-    tag_list = [TagAssociationClass(tag=make_tag_urn(t)) for t in sorted(set(tags))]
-    if tag_list:
-        aspects.append(mcp(urn, GlobalTagsClass(tags=tag_list)))
-    if domain:
-        aspects.append(mcp(urn, DomainsClass(domains=[make_domain_urn(domain)])))
-    return aspects
+def dataset_ownership(owners: Iterable[str]) -> OwnershipClass | None:
+    """Owners as DataHub's dbt source writes them: DATAOWNER, sorted, default `lastModified`."""
+    urns = sorted({owner_urn(o) for o in owners})
+    listed = [OwnerClass(owner=urn, type=OwnershipTypeClass.DATAOWNER) for urn in urns]
+    return OwnershipClass(owners=listed) if listed else None
+
+
+def airflow_ownership(owners: Iterable[str]) -> OwnershipClass | None:
+    """Owners as DataHub's Airflow plugin writes them: DEVELOPER from a SERVICE, stamped by `airflow`."""
+    source = OwnershipSourceClass(type=OwnershipSourceTypeClass.SERVICE)
+    urns = sorted({owner_urn(o) for o in owners})
+    listed = [OwnerClass(owner=urn, type=OwnershipTypeClass.DEVELOPER, source=source) for urn in urns]
+    stamp = AuditStampClass(time=0, actor=make_user_urn("airflow"))
+    return OwnershipClass(owners=listed, lastModified=stamp) if listed else None
+
+
+def global_tags(tags: Iterable[str], prefix: str = "") -> GlobalTagsClass | None:
+    listed = [TagAssociationClass(tag=make_tag_urn(f"{prefix}{tag}")) for tag in sorted(set(tags))]
+    return GlobalTagsClass(tags=listed) if listed else None
+
+
+def domains(domain: str | None) -> DomainsClass | None:
+    return DomainsClass(domains=[domain_urn(domain)]) if domain else None
+
+
+def domain_urn(domain: str) -> str:
+    """`fred` -> `urn:li:domain:fred`; a domain URN is kept as it is."""
+    return make_domain_urn(domain)
+
+
+def entity_browse_path(parents: Iterable[str]) -> BrowsePathsV2Class:
+    """A browse path through parent entities, each entry's id being its URN (as DataHub's SDK writes them)."""
+    return BrowsePathsV2Class(path=[BrowsePathEntryClass(id=urn, urn=urn) for urn in parents])
+
+
+def present(urn: str, *aspects: object | None) -> list[MetadataChangeProposalWrapper]:
+    """MCPs for the aspects that exist (None means: nothing to say, so nothing is written)."""
+    return [mcp(urn, aspect) for aspect in aspects if aspect is not None]

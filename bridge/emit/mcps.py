@@ -12,8 +12,7 @@ from datahub.emitter.mcp import MetadataChangeProposalWrapper
 from datahub.metadata.schema_classes import DomainPropertiesClass
 
 from bridge.emit.airflow import flow_mcps, flow_urn, job_mcps, job_urn
-from bridge.emit.airflow_urls import AirflowUrls
-from bridge.emit.common import mcp
+from bridge.emit.common import EmitOptions, mcp
 from bridge.emit.datasets import dataset_mcps
 from bridge.emit.urns import urn_of
 from bridge.model.graph import Domain, LineageGraph
@@ -21,24 +20,21 @@ from bridge.model.graph import Domain, LineageGraph
 Builder = Callable[[], list[MetadataChangeProposalWrapper]]
 
 
-def graph_to_mcps(
-    graph: LineageGraph, airflow_base_url: str | None = None, airflow_major: int | None = None
-) -> Iterator[MetadataChangeProposalWrapper]:
-    urls = AirflowUrls(airflow_base_url, airflow_major)
-    for _, build in sorted(entity_builders(graph, urls), key=lambda pair: pair[0]):
+def graph_to_mcps(graph: LineageGraph, options: EmitOptions | None = None) -> Iterator[MetadataChangeProposalWrapper]:
+    for _, build in sorted(entity_builders(graph, options or EmitOptions()), key=lambda pair: pair[0]):
         yield from sorted(build(), key=lambda proposal: proposal.aspectName or "")
 
 
-def entity_builders(graph: LineageGraph, urls: AirflowUrls) -> list[tuple[str, Builder]]:
+def entity_builders(graph: LineageGraph, options: EmitOptions) -> list[tuple[str, Builder]]:
     """(entity URN, what builds its MCPs) for every entity of the graph."""
     builders: list[tuple[str, Builder]] = [(make_domain_urn(d.domain_id), partial(_domain, d)) for d in graph.domains]
-    builders += [(urn_of(d.key), partial(dataset_mcps, d)) for d in graph.datasets]
-    builders += [(flow_urn(f.dag_id, f.cluster), partial(flow_mcps, f, urls)) for f in graph.flows]
-    builders += [(job_urn(j.key), partial(job_mcps, j, urls)) for j in graph.jobs]
+    builders += [(urn_of(d.key), partial(dataset_mcps, d, options)) for d in graph.datasets]
+    builders += [(flow_urn(f.dag_id, f.cluster), partial(flow_mcps, f, options)) for f in graph.flows]
+    builders += [(job_urn(j.key), partial(job_mcps, j, options)) for j in graph.jobs]
     if graph.runs:
         from bridge.emit.runs import run_instance, run_mcps  # DataHub's run classes import its REST client
 
-        instances = [(run, run_instance(run, urls)) for run in graph.runs]
+        instances = [(run, run_instance(run, options.urls)) for run in graph.runs]
         builders += [(str(instance.urn), partial(run_mcps, run, instance)) for run, instance in instances]
     return builders
 

@@ -1,12 +1,16 @@
-"""The fixed set of statements one sync sends, for the Airflow 2.10/2.11 and the 3.x schema.
+"""The fixed set of statements one read sends, for the Airflow 2.10/2.11 and the 3.x schema.
 
-Each reads one kind of fact for every DAG at once; none is per DAG or per task. `%s` is the time runs,
-task instances and asset events are read from.
+Each statement reads one kind of fact for every DAG at once; none is per DAG or per task, so a read sends
+the same statements for 6 DAGs as for 6,000. The only parameter is the time runs, task instances and asset
+events are read from (`%s`, bound by the driver, never formatted into the text). Connections and variables
+are read by name and type only: no column holding a secret (`password`, `extra`, `val`) is ever selected.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
+
+from bridge.read.airflow_db.schema_version import AirflowSchema
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,8 +20,9 @@ class Queries:
     serialized: str
     assets: str
     outlets: str
-    inlets: str | None
+    inlets: str | None  # None where the schema records no inlets (2.x, 3.0)
     schedules: str
+    schedule_aliases: str
     aliases: str
     events: str
     runs: str
@@ -25,6 +30,10 @@ class Queries:
     import_errors: str = "SELECT filename, timestamp, stacktrace FROM import_error ORDER BY filename, id"
     connections: str = "SELECT conn_id, conn_type FROM connection ORDER BY conn_id"
     variables: str = 'SELECT "key" FROM variable ORDER BY "key"'
+
+    def statements(self) -> list[str]:
+        """Every statement of the set, in the order of the fields."""
+        return [value for f in fields(self) if isinstance(value := getattr(self, f.name), str)]
 
 
 _TAGS = "SELECT dag_id, name FROM dag_tag ORDER BY dag_id, name"
@@ -44,16 +53,21 @@ AIRFLOW_3 = Queries(
     serialized="""
         SELECT dag_id, version_number, data, data_compressed FROM (
             SELECT s.dag_id, v.version_number, s.data, s.data_compressed,
-                   ROW_NUMBER() OVER (PARTITION BY s.dag_id ORDER BY v.version_number DESC, s.last_updated DESC) AS rank
+                   ROW_NUMBER() OVER (
+                       PARTITION BY s.dag_id ORDER BY v.version_number DESC, s.last_updated DESC
+                   ) AS newest_first
             FROM serialized_dag s
             JOIN dag_version v ON v.id = s.dag_version_id
             JOIN dag d ON d.dag_id = s.dag_id
             WHERE NOT d.is_stale
-        ) latest WHERE rank = 1 ORDER BY dag_id""",
+        ) latest WHERE newest_first = 1 ORDER BY dag_id""",
     assets='SELECT id, uri, name, "group", extra FROM asset ORDER BY id',
     outlets="SELECT asset_id, dag_id, task_id FROM task_outlet_asset_reference ORDER BY asset_id, dag_id, task_id",
     inlets="SELECT asset_id, dag_id, task_id FROM task_inlet_asset_reference ORDER BY asset_id, dag_id, task_id",
     schedules="SELECT asset_id, dag_id FROM dag_schedule_asset_reference ORDER BY asset_id, dag_id",
+    schedule_aliases="""
+        SELECT a.name, r.dag_id FROM dag_schedule_asset_alias_reference r JOIN asset_alias a ON a.id = r.alias_id
+        ORDER BY a.name, r.dag_id""",
     aliases="""
         SELECT a.name, l.asset_id FROM asset_alias a LEFT JOIN asset_alias_asset l ON l.alias_id = a.id
         ORDER BY a.name, l.asset_id""",
@@ -71,14 +85,18 @@ AIRFLOW_2 = Queries(
         SELECT dag_id, is_paused, NOT is_active, fileloc, owners, description, schedule_interval
         FROM dag WHERE is_active ORDER BY dag_id""",
     tags=_TAGS,
+    # Airflow 2 keeps one row per DAG, overwritten on every change.
     serialized="""
         SELECT s.dag_id, NULL, s.data, s.data_compressed
         FROM serialized_dag s JOIN dag d ON d.dag_id = s.dag_id WHERE d.is_active ORDER BY s.dag_id""",
     assets="SELECT id, uri, NULL, NULL, extra FROM dataset ORDER BY id",
     outlets="""
         SELECT dataset_id, dag_id, task_id FROM task_outlet_dataset_reference ORDER BY dataset_id, dag_id, task_id""",
-    inlets=None,  # Airflow 2 records no inlet references
+    inlets=None,
     schedules="SELECT dataset_id, dag_id FROM dag_schedule_dataset_reference ORDER BY dataset_id, dag_id",
+    schedule_aliases="""
+        SELECT a.name, r.dag_id FROM dag_schedule_dataset_alias_reference r
+        JOIN dataset_alias a ON a.id = r.alias_id ORDER BY a.name, r.dag_id""",
     aliases="""
         SELECT a.name, l.dataset_id FROM dataset_alias a LEFT JOIN dataset_alias_dataset l ON l.alias_id = a.id
         ORDER BY a.name, l.dataset_id""",
@@ -92,5 +110,8 @@ AIRFLOW_2 = Queries(
 )
 
 
-def queries_for(major: int) -> Queries:
-    return AIRFLOW_3 if major >= 3 else AIRFLOW_2
+def queries_for(schema: AirflowSchema) -> Queries:
+    """The statements for a schema: the 2.x or the 3.x family, without inlets before Airflow 3.1."""
+    if schema.major < 3:
+        return AIRFLOW_2
+    return AIRFLOW_3 if schema.has_inlet_references else replace(AIRFLOW_3, inlets=None)

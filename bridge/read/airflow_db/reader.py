@@ -1,22 +1,24 @@
-"""`read_airflow_db`: everything a sync needs from an Airflow metadata DB, in a fixed number of queries.
+"""`read_airflow_db`: everything a sync needs from an Airflow metadata DB, in a fixed number of statements.
 
-    1. alembic_version            which schema (2.10/2.11 or 3.x), never configured
-    2. dag, dag_tag                active DAGs, paused state, owners, tags
-    3. serialized_dag              the latest version of every active DAG (bad rows reported and skipped)
-    4. asset/dataset + references  URIs, explicit outlets and inlets, asset schedules, aliases
-    5. asset/dataset events        what tasks were seen writing (Cosmos outputs on Airflow 3)
-    6. dag_run, task_instance      run history since a given time
-    7. import_error, connection, variable   names and types only
-All in one read-only transaction.
+    1. alembic_version              which schema (2.10/2.11 or 3.x), never configured
+    2. dag, dag_tag                  active DAGs, paused state, owners, tags
+    3. serialized_dag                the latest version of every active DAG (a bad row is reported, skipped)
+    4. asset/dataset + references    URIs, explicit outlets and inlets, asset schedules, aliases
+    5. asset/dataset events          what tasks were seen writing (Cosmos outputs on Airflow 3)
+    6. dag_run, task_instance        run history since a given time
+    7. import_error, connection, variable   file names; connection ids and types; variable names
+All in one read-only transaction (`connect.py`), the statements in `queries.py`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import replace
+from datetime import datetime, timezone
 from typing import Any
 
-from bridge.errors import AirflowDbError, AirflowSchemaError
+from bridge.config import AirflowDbConfig
+from bridge.errors import AirflowSchemaError, ConfigError
 from bridge.model.airflow import AirflowDag, AirflowSnapshot, Asset, AssetRef
 from bridge.model.report import Problem
 from bridge.read.airflow_db import rows
@@ -25,12 +27,12 @@ from bridge.read.airflow_db.queries import Queries, queries_for
 from bridge.read.airflow_db.schema_version import AirflowSchema, schema_for_revision
 from bridge.read.airflow_db.serialized_dag import SerializedDagError, decode_dag, load_row
 
-EPOCH = "1970-01-01T00:00:00+00:00"
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
-def read_airflow_db(url: str, since: str | None = None) -> AirflowSnapshot:
+def read_airflow_db(target: str | AirflowDbConfig, since: str | None = None) -> AirflowSnapshot:
     """Open the DB read-only, read everything, close. `since`: ISO time runs and events are read from."""
-    db = open_db(url)
+    db = open_db(target)
     try:
         return read_snapshot(db, since)
     finally:
@@ -38,51 +40,51 @@ def read_airflow_db(url: str, since: str | None = None) -> AirflowSnapshot:
 
 
 def read_snapshot(db: AirflowDb, since: str | None = None) -> AirflowSnapshot:
+    """Everything, through an open connection (the same statements whatever the number of DAGs)."""
     schema = detect_schema(db)
-    q = queries_for(schema.major)
-    start = _since_param(db, since or EPOCH)
-    try:
-        dags, problems = _dags(db, q)
-        assets = _assets(db, q)
-        snapshot = AirflowSnapshot(
-            source="db",
-            airflow_version=schema.airflow_version,
-            schema_revision=schema.revision,
-            dags=_with_schedules(dags, assets),
-            assets=assets,
-            asset_events=rows.asset_events(db.query(q.events, [start])),
-            dag_runs=rows.dag_runs(db.query(q.runs, [start])),
-            task_instances=rows.task_instances(db.query(q.task_instances, [start])),
-            import_errors=rows.import_errors(db.query(q.import_errors)),
-            connections=rows.connections(db.query(q.connections)),
-            variables=rows.variables(db.query(q.variables)),
-            problems=tuple(problems),
-        )
-    except AirflowDbError:
-        raise
-    except Exception as exc:  # a driver error mid-read: name the DB, keep the driver's first line
-        raise AirflowDbError(f"Airflow DB {db.where}: reading failed ({_first_line(exc)}).") from exc
-    return snapshot
+    q = queries_for(schema)
+    start = since_parameter(since, db.dialect)
+    dags, problems = read_dags(db, q)
+    assets = read_assets(db, q)
+    return AirflowSnapshot(
+        source="db",
+        airflow_version=schema.airflow_version,
+        schema_revision=schema.revision,
+        dags=with_schedules(dags, assets, alias_schedules(db.query(q.schedule_aliases))),
+        assets=assets,
+        asset_events=rows.asset_events(db.query(q.events, [start])),
+        dag_runs=rows.dag_runs(db.query(q.runs, [start])),
+        task_instances=rows.task_instances(db.query(q.task_instances, [start])),
+        import_errors=rows.import_errors(db.query(q.import_errors)),
+        connections=rows.connections(db.query(q.connections)),
+        variables=rows.variables(db.query(q.variables)),
+        problems=tuple(problems),
+    )
 
 
 def detect_schema(db: AirflowDb) -> AirflowSchema:
     try:
         found = db.query("SELECT version_num FROM alembic_version")
-    except Exception as exc:
-        db.connection.rollback()
+    except AirflowSchemaError as exc:
         raise AirflowSchemaError(
-            f"Airflow DB {db.where}: no alembic_version table ({_first_line(exc)}), so this is not an Airflow "
-            "metadata database. Check the database name in the URL."
+            f"Airflow DB {db.where}: no alembic_version table, so this is not an Airflow metadata database "
+            f"({exc.__cause__ or exc}). Check the database name (or file) in the URL."
         ) from None
     return schema_for_revision(found[0][0] if found else None, db.where)
 
 
-def _since_param(db: AirflowDb, since: str) -> str:
-    # SQLite stores times as `YYYY-MM-DD HH:MM:SS.ffffff[+00:00]`: compare like with like.
-    return since.replace("T", " ", 1) if db.dialect == "sqlite" else since
+def since_parameter(since: str | None, dialect: str) -> datetime | str:
+    """The start of run history: a UTC datetime, or Airflow's text form on SQLite (compared as text there)."""
+    try:
+        moment = datetime.fromisoformat(since.replace("Z", "+00:00")) if since else EPOCH
+    except ValueError:
+        raise ConfigError(f"run history start {since!r} is not an ISO-8601 time (e.g. 2026-01-31T00:00:00Z).") from None
+    utc = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+    return utc.strftime("%Y-%m-%d %H:%M:%S.%f") if dialect == "sqlite" else utc
 
 
-def _dags(db: AirflowDb, q: Queries) -> tuple[dict[str, AirflowDag], list[Problem]]:
+def read_dags(db: AirflowDb, q: Queries) -> tuple[dict[str, AirflowDag], list[Problem]]:
+    """Every active DAG at its latest serialized version; a row that cannot be decoded becomes a problem."""
     tags: dict[str, list[str]] = {}
     for dag_id, name in db.query(q.tags):
         tags.setdefault(dag_id, []).append(name)
@@ -92,17 +94,24 @@ def _dags(db: AirflowDb, q: Queries) -> tuple[dict[str, AirflowDag], list[Proble
     for dag_id, version, data, data_compressed in db.query(q.serialized):
         try:
             decoded = decode_dag(dag_id, load_row(data, data_compressed), version)
-        except (SerializedDagError, KeyError, TypeError) as exc:
-            message = (
-                f"its serialized_dag row cannot be read ({exc}); skipped. Re-serialize it: airflow dags reserialize"
-            )
-            problems.append(Problem("bad-serialized-dag", "error", f"dag {dag_id}", message))
+        except SerializedDagError as exc:
+            problems.append(bad_row(dag_id, version, exc))
             continue
-        dags[dag_id] = _with_dag_facts(decoded, facts.get(dag_id), tags.get(dag_id, []))
+        dags[dag_id] = with_dag_facts(decoded, facts.get(dag_id), tags.get(dag_id, []))
     return dags, problems
 
 
-def _with_dag_facts(dag: AirflowDag, fact: tuple[Any, ...] | None, tags: list[str]) -> AirflowDag:
+def bad_row(dag_id: str, version: int | None, exc: SerializedDagError) -> Problem:
+    which = f"version {version}" if version is not None else "row"
+    message = (
+        f"its serialized_dag {which} cannot be read: {exc}. The DAG is skipped; the others are read. "
+        f"Re-serialize it (`airflow dags reserialize`) and check the DAG file."
+    )
+    return Problem("bad-serialized-dag", "error", f"dag {dag_id}", message)
+
+
+def with_dag_facts(dag: AirflowDag, fact: tuple[Any, ...] | None, tags: list[str]) -> AirflowDag:
+    """The serialized DAG with what the `dag` table knows: paused, active, owners, schedule, tags."""
     if fact is None:
         return dag
     _, is_paused, is_stale, fileloc, owners, description, schedule = fact
@@ -111,26 +120,20 @@ def _with_dag_facts(dag: AirflowDag, fact: tuple[Any, ...] | None, tags: list[st
         is_paused=rows.as_bool(is_paused),
         is_active=not rows.as_bool(is_stale),
         fileloc=fileloc or dag.fileloc,
-        owners=tuple(o.strip() for o in (owners or "").split(",") if o.strip()),
+        owners=tuple(sorted({o.strip() for o in (owners or "").split(",") if o.strip()})),
         description=description or dag.description,
         schedule=str(schedule).strip('"') if schedule else None,
         tags=tuple(sorted(set(tags) | set(dag.tags))),
     )
 
 
-def _assets(db: AirflowDb, q: Queries) -> dict[str, Asset]:
-    by_id: dict[Any, Asset] = {}
-    for asset_id, uri, name, group, extra in db.query(q.assets):
-        by_id[asset_id] = Asset(uri=uri, name=name, group=group, extra=extra if isinstance(extra, dict) else {})
-    producing = _pairs(db.query(q.outlets))
-    consuming = _pairs(db.query(q.inlets)) if q.inlets else {}
-    scheduled: dict[Any, list[str]] = {}
-    for asset_id, dag_id in db.query(q.schedules):
-        scheduled.setdefault(asset_id, []).append(dag_id)
-    aliases: dict[Any, list[str]] = {}
-    for alias, asset_id in db.query(q.aliases):
-        if asset_id is not None:
-            aliases.setdefault(asset_id, []).append(alias)
+def read_assets(db: AirflowDb, q: Queries) -> dict[str, Asset]:
+    """Assets (datasets on 2.x) by URI, with the tasks that declare them and the DAGs scheduled on them."""
+    by_id = {r[0]: Asset(uri=r[1], name=r[2], group=r[3] or None, extra=rows.as_dict(r[4])) for r in db.query(q.assets)}
+    producing = pairs(db.query(q.outlets))
+    consuming = pairs(db.query(q.inlets)) if q.inlets else {}
+    scheduled = grouped(db.query(q.schedules))
+    aliases = grouped((asset_id, alias) for alias, asset_id in db.query(q.aliases) if asset_id is not None)
     return {
         asset.uri: replace(
             asset,
@@ -143,22 +146,37 @@ def _assets(db: AirflowDb, q: Queries) -> dict[str, Asset]:
     }
 
 
-def _pairs(found: Iterable[tuple[Any, ...]]) -> dict[Any, list[tuple[str, str]]]:
-    pairs: dict[Any, list[tuple[str, str]]] = {}
-    for asset_id, dag_id, task_id in found:
-        pairs.setdefault(asset_id, []).append((dag_id, task_id))
-    return pairs
+def pairs(found: Iterable[tuple[Any, ...]]) -> dict[Any, list[tuple[str, str]]]:
+    """asset id -> the (dag_id, task_id) pairs of a reference table."""
+    return grouped((asset_id, (dag_id, task_id)) for asset_id, dag_id, task_id in found)
 
 
-def _with_schedules(dags: dict[str, AirflowDag], assets: dict[str, Asset]) -> dict[str, AirflowDag]:
-    """Each DAG with the assets it is scheduled on (from dag_schedule_*_reference)."""
-    waits: dict[str, list[AssetRef]] = {}
+def grouped(found: Iterable[tuple[Any, Any]]) -> dict[Any, list[Any]]:
+    groups: dict[Any, list[Any]] = {}
+    for key, value in found:
+        groups.setdefault(key, []).append(value)
+    return groups
+
+
+def alias_schedules(found: Iterable[tuple[Any, ...]]) -> dict[str, list[str]]:
+    """dag_id -> the asset aliases it is scheduled on."""
+    return grouped((dag_id, alias) for alias, dag_id in found)
+
+
+def with_schedules(
+    dags: dict[str, AirflowDag], assets: dict[str, Asset], on_aliases: dict[str, list[str]]
+) -> dict[str, AirflowDag]:
+    """Each DAG with the assets it is scheduled on: directly, or through an alias (resolved to its assets)."""
+    waits: dict[str, set[str]] = {}
     for asset in assets.values():
         for dag_id in asset.scheduled_dags:
-            waits.setdefault(dag_id, []).append(AssetRef(asset.uri, asset.name))
-    return {dag_id: replace(dag, schedule_assets=tuple(waits.get(dag_id, ()))) for dag_id, dag in sorted(dags.items())}
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
+            waits.setdefault(dag_id, set()).add(asset.uri)
+        for dag_id, aliases in on_aliases.items():
+            if set(aliases) & set(asset.aliases):
+                waits.setdefault(dag_id, set()).add(asset.uri)
+    return {
+        dag_id: replace(
+            dag, schedule_assets=tuple(AssetRef(uri, assets[uri].name) for uri in sorted(waits.get(dag_id, ())))
+        )
+        for dag_id, dag in sorted(dags.items())
+    }

@@ -1,25 +1,43 @@
-"""Rows of the bulk queries -> model values (timestamps as ISO strings, booleans as bools)."""
+"""Rows of the bulk queries -> model values (timestamps as ISO strings in UTC, booleans as bools).
+
+PostgreSQL gives timezone-aware datetimes and decoded JSON; SQLite gives text (`2026-01-05 06:00:00.000000`,
+UTC without an offset), 0/1 and JSON text. Both come out the same.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
+
+import orjson
 
 from bridge.model.airflow import AssetEvent, ConnectionInfo, DagRun, ImportErrorInfo, TaskInstance, VariableInfo
 
 
 def iso(value: Any) -> str | None:
-    """An ISO-8601 string: datetimes from PostgreSQL, `YYYY-MM-DD HH:MM:SS...` text from SQLite."""
+    """An ISO-8601 string in UTC (`2026-01-05T06:00:00+00:00`); Airflow stores every time in UTC."""
     if value is None:
         return None
-    if isinstance(value, datetime):
-        return value.isoformat()
-    return str(value).replace(" ", "T", 1)
+    try:
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    except ValueError:
+        return str(value)
+    return (moment.astimezone(timezone.utc) if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat()
 
 
 def as_bool(value: Any) -> bool:
     return bool(value) and value not in ("0", "false", "f")
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """A JSON object column (`extra`): decoded by psycopg2, text on SQLite; anything else is empty."""
+    if isinstance(value, str | bytes):
+        try:
+            value = orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return {}
+    return value if isinstance(value, dict) else {}
 
 
 def dag_runs(rows: Iterable[tuple[Any, ...]]) -> tuple[DagRun, ...]:
@@ -60,9 +78,13 @@ def asset_events(rows: Iterable[tuple[Any, ...]]) -> tuple[AssetEvent, ...]:
 
 
 def import_errors(rows: Iterable[tuple[Any, ...]]) -> tuple[ImportErrorInfo, ...]:
-    return tuple(
-        ImportErrorInfo(r[0], iso(r[1]), (r[2] or "").strip().splitlines()[-1:][0] if r[2] else "") for r in rows
-    )
+    """File and time of each import error, with the last line of its stack trace (the exception)."""
+    return tuple(ImportErrorInfo(r[0], iso(r[1]), last_line(r[2])) for r in rows)
+
+
+def last_line(text: str | None) -> str:
+    lines = (text or "").strip().splitlines()
+    return lines[-1].strip() if lines else ""
 
 
 def connections(rows: Iterable[tuple[Any, ...]]) -> tuple[ConnectionInfo, ...]:

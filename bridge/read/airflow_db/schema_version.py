@@ -2,6 +2,7 @@
 
 Revision heads are Airflow's own (`airflow.utils.db._REVISION_HEADS_MAP`); 2.11 added no migration after
 2.10.3. The bridge reads the 2.10 schema onwards (assets as datasets, dataset aliases) and the 3.x line.
+Seen in the fixture dumps: 2.11.2 -> 5f2621c13b39, 3.1.3 -> cc92b33c6709, 3.3.2 -> d2f4e1b3c5a7.
 """
 
 from __future__ import annotations
@@ -39,11 +40,27 @@ class AirflowSchema:
     airflow_version: str  # the first release with this schema, e.g. 3.1.0
 
     @property
+    def release(self) -> tuple[int, int]:
+        major, minor = self.airflow_version.split(".")[:2]
+        return int(major), int(minor)
+
+    @property
     def major(self) -> int:
-        return int(self.airflow_version.split(".")[0])
+        return self.release[0]
+
+    @property
+    def has_inlet_references(self) -> bool:
+        """`task_inlet_asset_reference` exists from Airflow 3.1 on (2.x and 3.0 record no inlets)."""
+        return self.release >= (3, 1)
 
 
 def schema_for_revision(revision: str | None, where: str) -> AirflowSchema:
+    """The schema of a revision the bridge reads; AirflowSchemaError naming the revision otherwise."""
+    if revision is None:
+        raise AirflowSchemaError(
+            f"Airflow DB {where}: alembic_version is empty, so the schema was never migrated. Run "
+            "`airflow db migrate`, or check the database name in the URL."
+        )
     if revision in SUPPORTED_HEADS:
         return AirflowSchema(revision, SUPPORTED_HEADS[revision])
     if revision in OLDER_HEADS:

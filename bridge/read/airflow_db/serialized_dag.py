@@ -1,48 +1,59 @@
 """Decoding one serialized DAG row into an `AirflowDag` (pure: bytes and dicts in, frozen values out).
 
-Both encodings: Airflow 2 (`_dag_id`, `_task_group`, `_task_type`) and Airflow 3 (`dag_id`, `task_group`,
-`task_type`), tasks wrapped as `{"__type": "operator", "__var": {...}}` (2.11 does this too) or bare;
-`data` as JSON (text or already decoded) or `data_compressed` (zlib).
+Both encodings, as real Airflow releases write them (samples in tests/unit/read/airflow_db/data/):
+
+- Airflow 2.10/2.11, `"__version": 1`: `{"dag": {"_dag_id", "_task_group", "tasks": [...]}}`, operator class
+  in `_task_type`; tasks are already wrapped as `{"__type": "operator", "__var": {...}}` on 2.11.
+- Airflow 3.x, `"__version": 3`: `dag_id`, `task_group`, `task_type`; values equal to the schema default are
+  left out (a leaf task has no `downstream_task_ids`, an owner "airflow" no `owner`), and since 3.1 values
+  shared by every task may sit once in a top-level `client_defaults.tasks`.
+
+The row holds the document in `data` (JSON text, or already decoded by the driver) or, when Airflow's
+`compress_serialized_dags` is on, in `data_compressed` (zlib-compressed JSON).
 """
 
 from __future__ import annotations
 
 import zlib
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 import orjson
 
 from bridge.model.airflow import AirflowDag, AirflowTask, AssetRef
 
+# Airflow's schema defaults for a task key that is left out of the serialized task.
+DEFAULT_OWNER = "airflow"
+DEFAULT_OPERATOR = "BaseOperator"
 _ALIAS_TYPES = frozenset({"asset_alias", "dataset_alias"})
-_ASSET_TYPES = frozenset({"asset", "dataset"})
+_ASSET_TYPES = frozenset({"asset", "dataset", "asset_ref"})
 
 
 class SerializedDagError(ValueError):
-    """A serialized DAG row that cannot be decoded."""
+    """A serialized DAG row that cannot be decoded; the message says why."""
 
 
 def load_row(data: object, data_compressed: object) -> dict[str, Any]:
-    """The serialized DAG document of a row, from `data` or `data_compressed`."""
+    """The serialized DAG document of a row, from `data_compressed` when set, else from `data`."""
     try:
         if data_compressed is not None:
             return _as_document(orjson.loads(zlib.decompress(_as_bytes(data_compressed))))
-        if isinstance(data, str):
+        if data is None:
+            raise SerializedDagError("both data and data_compressed are empty")
+        if isinstance(data, str | bytes | bytearray | memoryview):
             return _as_document(orjson.loads(data))
-        if isinstance(data, bytes | bytearray | memoryview):
-            return _as_document(orjson.loads(bytes(data)))
-        return _as_document(data)
+        return _as_document(data)  # a json/jsonb column the driver already decoded
     except zlib.error as exc:
         raise SerializedDagError(f"data_compressed cannot be decompressed ({exc})") from exc
     except orjson.JSONDecodeError as exc:
-        raise SerializedDagError(f"data is not valid JSON ({exc})") from exc
+        raise SerializedDagError(f"the serialized JSON is not valid ({exc})") from exc
 
 
 def _as_bytes(value: object) -> bytes:
     if isinstance(value, bytes | bytearray | memoryview):
         return bytes(value)
-    raise SerializedDagError(f"data_compressed is {type(value).__name__}, not bytes")
+    raise SerializedDagError(f"data_compressed holds {type(value).__name__}, not bytes")
 
 
 def _as_document(value: object) -> dict[str, Any]:
@@ -62,17 +73,19 @@ def unwrap(value: Any) -> Any:
     return value
 
 
-def decode_dag(dag_id: str, document: dict[str, Any], version_number: int | None) -> AirflowDag:
+def decode_dag(dag_id: str, document: Mapping[str, Any], version_number: int | None) -> AirflowDag:
+    """The DAG of one serialized document; raises SerializedDagError when its shape is not Airflow's."""
     dag = document["dag"]
-    groups = task_groups(dag.get("task_group") or dag.get("_task_group") or {})
-    tasks = [_task(raw, groups) for raw in dag.get("tasks", [])]
-    upstream: dict[str, list[str]] = {t.task_id: [] for t in tasks}
-    for task in tasks:
-        for downstream in task.downstream_task_ids:
-            upstream.setdefault(downstream, []).append(task.task_id)
+    try:
+        defaults = (document.get("client_defaults") or {}).get("tasks") or {}
+        groups = task_groups(dag.get("task_group") or dag.get("_task_group") or {})
+        tasks = [decode_task({**defaults, **_task_body(raw)}, groups) for raw in dag.get("tasks") or []]
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise SerializedDagError(f"a task is not in Airflow's serialized form ({type(exc).__name__}: {exc})") from exc
+    upstream = upstream_ids(tasks)
     return AirflowDag(
         dag_id=dag_id,
-        tasks={t.task_id: _with_upstream(t, upstream.get(t.task_id, [])) for t in tasks},
+        tasks={t.task_id: replace(t, upstream_task_ids=upstream.get(t.task_id, ())) for t in tasks},
         fileloc=dag.get("fileloc"),
         description=dag.get("description"),
         doc_md=dag.get("doc_md"),
@@ -81,49 +94,69 @@ def decode_dag(dag_id: str, document: dict[str, Any], version_number: int | None
     )
 
 
-def _with_upstream(task: AirflowTask, upstream: list[str]) -> AirflowTask:
-    from dataclasses import replace
+def _task_body(raw: Mapping[str, Any]) -> Mapping[str, Any]:
+    body = raw.get("__var", raw)
+    if not isinstance(body, Mapping):
+        raise TypeError(f"task entry is {type(body).__name__}")
+    return body
 
-    return replace(task, upstream_task_ids=tuple(sorted(upstream)))
+
+def upstream_ids(tasks: list[AirflowTask]) -> dict[str, tuple[str, ...]]:
+    """task_id -> the tasks directly upstream of it (Airflow serializes only downstream ids)."""
+    upstream: dict[str, list[str]] = {}
+    for task in tasks:
+        for downstream in task.downstream_task_ids:
+            upstream.setdefault(downstream, []).append(task.task_id)
+    return {task_id: tuple(sorted(ids)) for task_id, ids in upstream.items()}
 
 
-def _task(raw: Mapping[str, Any], groups: Mapping[str, str]) -> AirflowTask:
-    var = raw.get("__var", raw)
-    task_id = var["task_id"]
-    fields = var.get("template_fields") or ()
+def decode_task(body: Mapping[str, Any], groups: Mapping[str, str]) -> AirflowTask:
+    """One serialized task (unwrapped, defaults applied)."""
+    task_id = body["task_id"]
+    field_names = unwrap(body.get("template_fields") or [])
     return AirflowTask(
         task_id=task_id,
-        operator_class=var.get("task_type") or var.get("_task_type") or "",
-        operator_module=var.get("_task_module") or "",
-        owner=var.get("owner"),
-        downstream_task_ids=tuple(sorted(var.get("downstream_task_ids") or ())),
+        operator_class=body.get("task_type") or body.get("_task_type") or DEFAULT_OPERATOR,
+        operator_module=body.get("_task_module") or "",
+        owner=body.get("owner") or DEFAULT_OWNER,
+        downstream_task_ids=tuple(sorted(unwrap(body.get("downstream_task_ids") or []))),
         task_group_id=groups.get(task_id),
-        template_fields={name: unwrap(var[name]) for name in fields if name in var},
-        outlets=_refs(var.get("outlets")),
-        inlets=_refs(var.get("inlets")),
-        doc=var.get("doc_md") or var.get("doc"),
+        template_fields={name: unwrap(body[name]) for name in field_names if name in body},
+        outlets=asset_refs(body.get("outlets")),
+        inlets=asset_refs(body.get("inlets")),
+        doc=body.get("doc_md") or body.get("doc"),
     )
 
 
-def _refs(items: object) -> tuple[AssetRef, ...]:
-    refs = []
-    for item in items if isinstance(items, list) else []:
-        kind = item.get("__type") if isinstance(item, dict) else None
-        body = unwrap(item)
-        if kind in _ALIAS_TYPES and isinstance(body, dict):
-            refs.append(AssetRef(uri=str(body.get("name", "")), name=body.get("name"), kind="alias"))
-        elif isinstance(body, dict) and body.get("uri") and (kind in _ASSET_TYPES or kind is None):
-            refs.append(AssetRef(uri=str(body["uri"]), name=body.get("name")))
-    return tuple(refs)
+def asset_refs(items: object) -> tuple[AssetRef, ...]:
+    """Outlets or inlets: assets/datasets by URI, aliases by name (Cosmos' outlets on Airflow 2)."""
+    refs = (_asset_ref(item) for item in (items if isinstance(items, list) else []))
+    return tuple(ref for ref in refs if ref is not None)
 
 
-def task_groups(group: Mapping[str, Any], parent: str | None = None) -> dict[str, str]:
-    """task_id -> the id of the innermost task group holding it (the root group has no id)."""
+def _asset_ref(item: object) -> AssetRef | None:
+    if not isinstance(item, dict):
+        return None
+    kind = item.get("__type")
+    body = unwrap(item)
+    if not isinstance(body, dict):
+        return None
+    if kind in _ALIAS_TYPES and body.get("name"):
+        return AssetRef(uri=str(body["name"]), name=str(body["name"]), kind="alias")
+    if body.get("uri") and (kind in _ASSET_TYPES or kind is None):
+        return AssetRef(uri=str(body["uri"]), name=body.get("name"))
+    return None  # a reference by name only: the reference tables hold what Airflow resolved it to
+
+
+def task_groups(group: Mapping[str, Any], group_id: str | None = None) -> dict[str, str]:
+    """task_id -> the full id of the innermost task group holding it (the root group has none).
+
+    A child group is keyed by its full id (`outer.inner`); its own `_group_id` is only the last part.
+    """
     found: dict[str, str] = {}
-    group_id = group.get("_group_id")
-    for kind, child in (group.get("children") or {}).values():
+    for key, (kind, child) in (group.get("children") or {}).items():
         if kind == "taskgroup":
-            found |= task_groups(child, group_id or parent)
+            found |= task_groups(child, key)
         elif group_id:
             found[child] = group_id
     return found

@@ -82,7 +82,7 @@ def test_invalid_json_row_is_reported_and_the_others_read(tmp_path: Path) -> Non
     snapshot = read_airflow_db(f"sqlite:///{path}")
     assert "finance_dbt" not in snapshot.dags and "finance_reporting" in snapshot.dags
     assert [p.location for p in snapshot.problems] == ["dag finance_dbt"]
-    assert "not valid JSON" in snapshot.problems[0].message
+    assert "JSON is not valid" in snapshot.problems[0].message
 
 
 def test_missing_sqlite_file_is_named(tmp_path: Path) -> None:

@@ -25,6 +25,6 @@ def test_query_count_does_not_grow_with_dags(restored: dict[str, str], copied: s
     small.close(), large.close()
     assert len(large_snapshot.dags) == len(small_snapshot.dags) * (COPIES + 1)
     assert sum(len(d.tasks) for d in large_snapshot.dags.values()) > 30_000
-    assert large.queries == small.queries == 15
+    assert large.queries == small.queries == 16
     assert large.statements == small.statements
     admin(f'DROP DATABASE IF EXISTS "{copied.rsplit("/", 1)[1]}" WITH (FORCE)')

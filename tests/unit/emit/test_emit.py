@@ -10,6 +10,7 @@ import pytest
 from bridge.config import SinkConfig
 from bridge.emit.airflow import flow_urn, job_urn
 from bridge.emit.airflow_urls import AirflowUrls
+from bridge.emit.common import EmitOptions
 from bridge.emit.mcps import graph_to_mcps
 from bridge.emit.sinks import FileSink, file_record, open_sink
 from bridge.errors import SinkTerminalError
@@ -26,7 +27,7 @@ def graph(postgres_project: DbtProject) -> LineageGraph:
 
 
 def test_file_records_equal_datahubs_own_serialisation(graph: LineageGraph) -> None:
-    proposals = list(graph_to_mcps(graph, "http://airflow:8080", 3))
+    proposals = list(graph_to_mcps(graph, EmitOptions(AirflowUrls("http://airflow:8080", 3))))
     assert {p.entityType for p in proposals} >= {"dataset", "dataFlow", "dataJob", "domain", "dataProcessInstance"}
     cache: dict[int, object] = {}
     for proposal in proposals:

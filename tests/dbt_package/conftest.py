@@ -1,0 +1,27 @@
+"""The dbt package tests build into the database of the bundled project's local profile, `bridge_dbt`."""
+
+from __future__ import annotations
+
+import contextlib
+
+import psycopg2
+import pytest
+
+from tests.airflow_dumps import dsn
+
+DATABASE = "bridge_dbt"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def bridge_dbt_database() -> None:
+    """Create `bridge_dbt` on a fresh server (two workers may race: the loser finds it there)."""
+    connection = psycopg2.connect(dsn("postgres"))
+    connection.autocommit = True
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,))
+            if cursor.fetchone() is None:
+                with contextlib.suppress(psycopg2.errors.DuplicateDatabase, psycopg2.errors.UniqueViolation):
+                    cursor.execute(f'CREATE DATABASE "{DATABASE}"')
+    finally:
+        connection.close()
