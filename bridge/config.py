@@ -42,6 +42,9 @@ class AirflowDbConfig(_Section):
 
 class AirflowApiConfig(_Section):
     url: str | None = None
+    # Read DAGs, tasks, assets and runs through the API. Unset: read it when no airflow_db is configured
+    # (with a DB, the URL then only makes links). True with a DB: both are read and combined, the DB first.
+    read: bool | None = None
     auth: Literal["none", "basic", "bearer", "airflow-jwt", "oidc"] = "none"
     username: str | None = None
     password: SecretStr | None = None
@@ -49,6 +52,7 @@ class AirflowApiConfig(_Section):
     oidc_token_url: str | None = None
     oidc_client_id: str | None = None
     oidc_client_secret: SecretStr | None = None
+    oidc_scope: str | None = None
     verify_ssl: bool = True
     ca_bundle: str | None = None
     timeout: float = 30.0

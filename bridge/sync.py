@@ -52,14 +52,27 @@ def airflow_db_url(db: AirflowDbConfig) -> str | None:
 
 
 def read_airflow(config: BridgeConfig, clock: Clock) -> AirflowSnapshot | None:
-    """Airflow from its metadata DB; None when no DB is configured (`airflow_api.url` then only makes links)."""
-    url = airflow_db_url(config.airflow_db)
-    if url is None:
-        return None
-    from bridge.read.airflow_db.reader import read_airflow_db
-
+    """Airflow from its metadata DB, its REST API, or both combined (the DB first); None when neither is
+    configured. `airflow_api.read` unset means: read the API only when there is no DB."""
     since = (clock() - timedelta(days=config.run_history.days)).isoformat() if config.run_history.enabled else None
-    return read_airflow_db(url, since=since)
+    url = airflow_db_url(config.airflow_db)
+    read_api = config.airflow_api.url is not None and (
+        config.airflow_api.read or (config.airflow_api.read is None and url is None)
+    )
+    from_db = from_api = None
+    if url is not None:
+        from bridge.read.airflow_db.reader import read_airflow_db
+
+        from_db = read_airflow_db(url, since=since)
+    if read_api:
+        from bridge.read.airflow_api.reader import read_airflow_api
+
+        from_api = read_airflow_api(config.airflow_api, since=since)
+    if from_db is not None and from_api is not None:
+        from bridge.read.combine import combine_snapshots
+
+        return combine_snapshots(from_db, from_api)
+    return from_db or from_api
 
 
 def emit_graph(graph: LineageGraph, config: BridgeConfig, snapshot: AirflowSnapshot | None) -> dict[str, int]:

@@ -43,7 +43,7 @@ def join_lineage(projects: list[DbtProject], snapshot: AirflowSnapshot | None, s
     datasets, flows, jobs, domain_problems = assign_domains(projects, datasets, flows, jobs, settings)
     datasets = assign_producer_ownership(assign_dbt_owners(projects, datasets), flows, jobs)
     runs = build_runs(snapshot.dag_runs, snapshot.task_instances, {j.key: j for j in jobs}, settings.airflow_cluster)
-    problems += [*snapshot.problems, *_unmatched(matches), *domain_problems]
+    problems += [*snapshot.problems, *_unmatched(matches), *domain_problems, *_limitations(snapshot)]
     problems += legacy_prefix_problems(projects, settings.legacy_prefix_mapping)
     return LineageGraph(
         datasets=tuple(sorted(datasets, key=lambda d: d.key)),
@@ -93,3 +93,9 @@ def _unmatched(matches: list[TaskMatch]) -> list[Problem]:
         for m in matches
         if m.node_id is None and m.role != "project-test"
     ]
+
+
+def _limitations(snapshot: AirflowSnapshot | None) -> list[Problem]:
+    """What the Airflow source could not provide (REST), as info lines of the report."""
+    where = f"airflow {snapshot.source}" if snapshot else ""
+    return [Problem("source-limitation", "info", where, text) for text in (snapshot.limitations if snapshot else ())]

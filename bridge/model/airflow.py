@@ -139,7 +139,7 @@ class VariableInfo:
 class AirflowSnapshot:
     """Everything read from one Airflow installation in one sync."""
 
-    source: Literal["db", "api"]
+    source: Literal["db", "api", "db+api"]
     airflow_version: str | None
     schema_revision: str | None
     dags: Mapping[str, AirflowDag]

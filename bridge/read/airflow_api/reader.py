@@ -1,0 +1,216 @@
+"""`read_airflow_api`: the facts of `read_airflow_db`, through Airflow's stable REST API.
+
+Requests per read: version, the DAG listing (paged), per DAG its details, tasks and runs, per run its task
+instances (run history only), then assets, asset aliases, asset events, import errors, connections and
+variables (each paged). Per-DAG requests run `max_workers` at a time.
+
+What REST cannot give, and the DB reader can (stated in `AirflowSnapshot.limitations` and the run report):
+- task groups: the task listing has no group membership (`task_group_id` stays empty);
+- template-field values: only their names, until a run; the values come from the latest task instance's
+  rendered fields (Cosmos' selector among them), so a never-run task is matched by its task id alone;
+- explicit outlets and inlets are taken from the assets' `producing_tasks`/`consuming_tasks` (Airflow 2
+  lists no consuming tasks, and neither lists aliases as outlets);
+- Airflow 2's API gives no serialized version number.
+Upstream ids come only as `downstream_task_ids` and are inverted, as the DB reader does too.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
+from typing import Any
+
+from bridge.config import AirflowApiConfig
+from bridge.errors import AirflowApiError
+from bridge.model.airflow import (
+    AirflowDag,
+    AirflowSnapshot,
+    Asset,
+    AssetRef,
+    ConnectionInfo,
+    DagRun,
+    TaskInstance,
+    VariableInfo,
+)
+from bridge.model.report import Problem
+from bridge.read.airflow_api import responses
+from bridge.read.airflow_api.client import ApiClient, open_client, path_of
+
+LIMITATIONS = (
+    "REST gives no task groups: task_group_id is empty for every task.",
+    "REST gives template-field values only after a run (rendered fields of the latest task instance); "
+    "a Cosmos task that never ran is matched by its task id.",
+    "REST gives explicit outlets and inlets only through the assets' producing and consuming tasks.",
+)
+V1_LIMITATION = "Airflow 2's REST API lists no consuming tasks (inlets) and no serialized version numbers."
+
+
+@dataclass(frozen=True, slots=True)
+class Api:
+    """The names that differ between API v1 (Airflow 2) and v2 (Airflow 3)."""
+
+    prefix: str
+    assets: str
+    assets_key: str
+    events: str
+    events_key: str
+
+    @property
+    def major(self) -> int:
+        return 3 if self.prefix == "/api/v2" else 2
+
+
+V2 = Api("/api/v2", "/assets", "assets", "/assets/events", "asset_events")
+V1 = Api("/api/v1", "/datasets", "datasets", "/datasets/events", "dataset_events")
+
+
+def read_airflow_api(
+    config: AirflowApiConfig, since: str | None = None, client: ApiClient | None = None
+) -> AirflowSnapshot:
+    """Read everything; `since`: ISO time run history is read from (None: no run history)."""
+    client = client or open_client(config)
+    api, version = detect_api(client)
+    client.prefix = api.prefix
+    dag_summaries = client.listing("/dags", "dags", {"only_active": "true"} if api.major == 2 else None)
+    with ThreadPoolExecutor(max_workers=max(1, config.max_workers)) as pool:
+        per_dag = list(pool.map(lambda summary: read_dag(client, summary, since), dag_summaries))
+    dags = {dag.dag_id: dag for dag, _, _ in per_dag}
+    raw_events = read_events(client, api, since)
+    events = tuple(responses.asset_event(raw) for raw in raw_events)
+    assets = with_event_assets(read_assets(client, api), raw_events)
+    limitations = LIMITATIONS + ((V1_LIMITATION,) if api.major == 2 else ())
+    return AirflowSnapshot(
+        source="api",
+        airflow_version=version,
+        schema_revision=None,
+        dags=with_asset_links(with_rendered_fields(dags, per_dag), assets),
+        assets=assets,
+        asset_events=events,
+        dag_runs=tuple(run for _, runs, _ in per_dag for run in runs),
+        task_instances=tuple(ti for _, _, instances in per_dag for ti, _ in instances) if since is not None else (),
+        import_errors=tuple(responses.import_error(e) for e in client.listing("/importErrors", "import_errors")),
+        connections=tuple(
+            ConnectionInfo(c["connection_id"], c.get("conn_type"))
+            for c in client.listing("/connections", "connections")
+        ),
+        variables=tuple(VariableInfo(v["key"]) for v in client.listing("/variables", "variables")),
+        problems=tuple(Problem("rest-client", "warning", client.base_url, w) for w in client.warnings),
+        limitations=limitations,
+    )
+
+
+def detect_api(client: ApiClient) -> tuple[Api, str | None]:
+    """API v2 when `/api/v2/version` answers, else v1; with the Airflow version the server reports."""
+    for api in (V2, V1):
+        client.prefix = api.prefix
+        try:
+            body = client.get("/version")
+        except AirflowApiError as exc:
+            if "HTTP 404" in str(exc) or "HTTP 405" in str(exc):
+                continue
+            raise
+        return api, body.get("version") if isinstance(body, dict) else None
+    raise AirflowApiError(
+        f"Airflow API {client.base_url}: neither /api/v2/version nor /api/v1/version answered; "
+        "is airflow_api.url the Airflow webserver / API server (without /api/v1)?"
+    )
+
+
+RunWithInstances = tuple[AirflowDag, list[DagRun], list[tuple[TaskInstance, Mapping[str, Any]]]]
+
+
+def read_dag(client: ApiClient, summary: Mapping[str, Any], since: str | None) -> RunWithInstances:
+    """One DAG: details, tasks, runs since `since` with their task instances. Without run history, the
+    latest run's task instances are still read for their rendered fields (Cosmos' selectors), not kept."""
+    dag_id = summary["dag_id"]
+    details = client.get(path_of("dags", dag_id, "details"))
+    tasks = client.get(path_of("dags", dag_id, "tasks"))["tasks"]
+    dag = responses.dag(summary, details, tasks)
+    listed = [responses.dag_run(r) for r in client.listing(path_of("dags", dag_id, "dagRuns"), "dag_runs")]
+    if since is not None:
+        runs = [r for r in listed if responses.not_before(r.start_date or r.logical_date, since)]
+    else:
+        runs = sorted(listed, key=lambda r: r.start_date or r.logical_date or "")[-1:]
+    instances = [
+        (responses.task_instance(ti), ti.get("rendered_fields") or {})
+        for run in runs
+        for ti in client.listing(path_of("dags", dag_id, "dagRuns", run.run_id, "taskInstances"), "task_instances")
+    ]
+    return dag, runs if since is not None else [], instances
+
+
+def with_rendered_fields(dags: dict[str, AirflowDag], per_dag: Iterable[RunWithInstances]) -> dict[str, AirflowDag]:
+    """Each task with the template-field values of its latest task instance (REST has no other source);
+    without one, a task keeps no template-field values."""
+    latest: dict[tuple[str, str], tuple[str, Mapping[str, Any]]] = {}
+    for _, _, instances in per_dag:
+        for ti, rendered in instances:
+            when, key = ti.start_date or "", (ti.dag_id, ti.task_id)
+            if rendered and (key not in latest or when > latest[key][0]):
+                latest[key] = (when, rendered)
+    return {
+        dag_id: replace(
+            dag,
+            tasks={
+                task_id: replace(
+                    task,
+                    template_fields=responses.template_values(
+                        task.template_fields, latest.get((dag_id, task_id), ("", {}))[1]
+                    ),
+                )
+                for task_id, task in dag.tasks.items()
+            },
+        )
+        for dag_id, dag in dags.items()
+    }
+
+
+def read_assets(client: ApiClient, api: Api) -> dict[str, Asset]:
+    assets = {a.uri: a for a in (responses.asset(raw) for raw in client.listing(api.assets, api.assets_key))}
+    return dict(sorted(assets.items()))
+
+
+def with_event_assets(assets: dict[str, Asset], events: Iterable[Mapping[str, Any]]) -> dict[str, Asset]:
+    """Assets only events name (Cosmos' outputs, referenced by no DAG) are hidden from the default asset
+    listing as inactive; the DB's asset table has them, so they are added here from the events."""
+    found = dict(assets)
+    for event in events:
+        uri = event.get("uri") or event.get("dataset_uri")
+        if uri and uri not in found:
+            found[uri] = Asset(uri=uri, name=event.get("name"), group=event.get("group") or None)
+    return dict(sorted(found.items()))
+
+
+def with_asset_links(dags: dict[str, AirflowDag], assets: Mapping[str, Asset]) -> dict[str, AirflowDag]:
+    """Outlets, inlets and asset schedules from the assets' task and DAG references (as the reference tables)."""
+    outlets: dict[tuple[str, str], list[AssetRef]] = {}
+    inlets: dict[tuple[str, str], list[AssetRef]] = {}
+    schedules: dict[str, list[AssetRef]] = {}
+    for asset in assets.values():
+        ref = AssetRef(asset.uri, asset.name)
+        for pair in asset.producing_tasks:
+            outlets.setdefault(pair, []).append(ref)
+        for pair in asset.consuming_tasks:
+            inlets.setdefault(pair, []).append(ref)
+        for dag_id in asset.scheduled_dags:
+            schedules.setdefault(dag_id, []).append(ref)
+    out = {}
+    for dag_id, dag in sorted(dags.items()):
+        tasks = {
+            task_id: replace(
+                task,
+                outlets=tuple(outlets.get((dag_id, task_id), ())),
+                inlets=tuple(inlets.get((dag_id, task_id), ())),
+            )
+            for task_id, task in dag.tasks.items()
+        }
+        out[dag_id] = replace(dag, tasks=tasks, schedule_assets=tuple(schedules.get(dag_id, ())))
+    return out
+
+
+def read_events(client: ApiClient, api: Api, since: str | None) -> list[Mapping[str, Any]]:
+    """Asset events (raw) since `since`, filtered here too: a server may not know the filter parameter."""
+    params = {"timestamp_gte": since} if since else None
+    events = client.listing(api.events, api.events_key, params)
+    return [e for e in events if since is None or responses.not_before(e.get("timestamp"), since)]

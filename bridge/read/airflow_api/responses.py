@@ -1,0 +1,141 @@
+"""REST responses (API v1 and v2) -> the model types the DB reader returns. Pure: dicts in, frozen values out."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from datetime import datetime, timezone
+from typing import Any
+
+from bridge.model.airflow import AirflowDag, AirflowTask, Asset, AssetEvent, DagRun, ImportErrorInfo, TaskInstance
+from bridge.read.airflow_db.serialized_dag import upstream_ids
+
+# Rendered fields come back as `str()` of the value: these mean "no value".
+_EMPTY_RENDERED = frozenset({"", "None", "[]", "{}"})
+# Airflow's marker for a rendered value cut at `[core] max_templated_field_length`: not the real value.
+_TRUNCATED = "Truncated. You can change this behaviour"
+
+
+def dag(summary: Mapping[str, Any], details: Mapping[str, Any], tasks: Sequence[Mapping[str, Any]]) -> AirflowDag:
+    decoded = [task(raw) for raw in tasks]
+    upstream = upstream_ids(decoded)
+    latest = details.get("latest_dag_version") or {}
+    return AirflowDag(
+        dag_id=summary["dag_id"],
+        tasks={t.task_id: replace(t, upstream_task_ids=upstream.get(t.task_id, ())) for t in decoded},
+        fileloc=details.get("fileloc") or summary.get("fileloc"),
+        description=details.get("description") or summary.get("description"),
+        doc_md=details.get("doc_md"),
+        owners=tuple(sorted({o.strip() for o in summary.get("owners") or details.get("owners") or [] if o.strip()})),
+        tags=tuple(sorted({t["name"] for t in summary.get("tags") or details.get("tags") or []})),
+        is_paused=bool(summary.get("is_paused")),
+        is_active=not summary.get("is_stale", False) and summary.get("is_active", True) is not False,
+        schedule=schedule(summary, details),
+        version_number=latest.get("version_number"),
+    )
+
+
+def task(raw: Mapping[str, Any]) -> AirflowTask:
+    class_ref = raw.get("class_ref") or {}
+    return AirflowTask(
+        task_id=raw["task_id"],
+        operator_class=class_ref.get("class_name") or raw.get("operator_name") or "",
+        operator_module=class_ref.get("module_path") or "",
+        owner=raw.get("owner"),
+        downstream_task_ids=tuple(sorted(raw.get("downstream_task_ids") or ())),
+        template_fields=dict.fromkeys(raw.get("template_fields") or ()),
+        doc=raw.get("doc_md"),
+    )
+
+
+def template_values(names: Mapping[str, Any], rendered: Mapping[str, Any]) -> dict[str, Any]:
+    """Template fields with the values a run rendered; empty and truncated values are left out."""
+    return {name: value for name, value in rendered.items() if (name in names or not names) and _meaningful(value)}
+
+
+def _meaningful(value: Any) -> bool:
+    if isinstance(value, str):
+        return value.strip() not in _EMPTY_RENDERED and not value.startswith(_TRUNCATED)
+    return value is not None
+
+
+def schedule(summary: Mapping[str, Any], details: Mapping[str, Any]) -> str | None:
+    """The cron or timetable as the DB's `timetable_summary` / `schedule_interval` holds it."""
+    value = summary.get("timetable_summary") or details.get("timetable_summary")
+    if value is None:
+        interval = details.get("schedule_interval") or summary.get("schedule_interval")
+        value = interval.get("value") if isinstance(interval, Mapping) else interval
+    return str(value) if value not in (None, "None") else None
+
+
+def asset(raw: Mapping[str, Any]) -> Asset:
+    return Asset(
+        uri=raw["uri"],
+        name=raw.get("name"),
+        group=raw.get("group") or None,
+        extra=raw.get("extra") or {},
+        producing_tasks=tuple(sorted((r["dag_id"], r["task_id"]) for r in raw.get("producing_tasks") or ())),
+        consuming_tasks=tuple(sorted((r["dag_id"], r["task_id"]) for r in raw.get("consuming_tasks") or ())),
+        scheduled_dags=tuple(sorted(r["dag_id"] for r in raw.get("scheduled_dags") or raw.get("consuming_dags") or ())),
+        aliases=tuple(sorted(a["name"] for a in raw.get("aliases") or ())),
+    )
+
+
+def asset_event(raw: Mapping[str, Any]) -> AssetEvent:
+    return AssetEvent(
+        asset_uri=raw.get("uri") or raw.get("dataset_uri") or "",
+        timestamp=iso(raw.get("timestamp")) or "",
+        source_dag_id=raw.get("source_dag_id"),
+        source_task_id=raw.get("source_task_id"),
+        source_run_id=raw.get("source_run_id"),
+        source_map_index=int(raw.get("source_map_index", -1)),
+    )
+
+
+def dag_run(raw: Mapping[str, Any]) -> DagRun:
+    return DagRun(
+        dag_id=raw["dag_id"],
+        run_id=raw["dag_run_id"],
+        state=raw.get("state"),
+        run_type=raw.get("run_type"),
+        logical_date=iso(raw.get("logical_date") or raw.get("execution_date")),
+        start_date=iso(raw.get("start_date")),
+        end_date=iso(raw.get("end_date")),
+    )
+
+
+def task_instance(raw: Mapping[str, Any]) -> TaskInstance:
+    return TaskInstance(
+        dag_id=raw["dag_id"],
+        task_id=raw["task_id"],
+        run_id=raw["dag_run_id"],
+        state=raw.get("state"),
+        try_number=int(raw.get("try_number") or 0),
+        map_index=int(raw.get("map_index", -1)),
+        start_date=iso(raw.get("start_date")),
+        end_date=iso(raw.get("end_date")),
+        duration=raw.get("duration"),
+        operator=raw.get("operator"),
+        hostname=raw.get("hostname") or None,
+    )
+
+
+def import_error(raw: Mapping[str, Any]) -> ImportErrorInfo:
+    lines = (raw.get("stack_trace") or "").strip().splitlines()
+    return ImportErrorInfo(raw.get("filename") or "", iso(raw.get("timestamp")), lines[-1].strip() if lines else "")
+
+
+def iso(value: str | None) -> str | None:
+    """An API time (`...Z` or `+00:00`) in the DB reader's form: ISO-8601 in UTC with `+00:00`."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return value
+    return (moment.astimezone(timezone.utc) if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat()
+
+
+def not_before(value: str | None, since: str) -> bool:
+    """Whether an ISO time is at or after `since` (both normalised to UTC)."""
+    return value is not None and (iso(value) or "") >= (iso(since) or "")
