@@ -69,6 +69,7 @@ class StaticAuth:
 class CachedToken:
     value: str = field(repr=False)
     expires_at: float
+    refresh_at: float  # `REFRESH_MARGIN_S` (or a tenth of a short life) before `expires_at`
 
 
 @dataclass
@@ -83,10 +84,12 @@ class TokenAuth:
     fetches: int = 0
 
     def headers(self) -> dict[str, str]:
-        if self.token is None or self.clock() >= self.token.expires_at - REFRESH_MARGIN_S:
+        if self.token is None or self.clock() >= self.token.refresh_at:
             value, lifetime = self.fetch()
             self.fetches += 1
-            self.token = CachedToken(value, self.clock() + (lifetime or DEFAULT_TOKEN_LIFE_S))
+            life = lifetime or DEFAULT_TOKEN_LIFE_S
+            now = self.clock()
+            self.token = CachedToken(value, now + life, now + life - min(REFRESH_MARGIN_S, life / 10))
         return {"Authorization": f"Bearer {self.token.value}"}
 
     def invalidate(self) -> bool:
