@@ -14,6 +14,7 @@ from datahub.emitter.mcp import MetadataChangeProposalWrapper
 from datahub.emitter.serialization_helper import pre_json_transform
 
 from bridge.config import SinkConfig
+from bridge.emit.aspect_json import aspect_to_obj
 from bridge.emit.common import is_shared
 from bridge.errors import SinkTerminalError, SinkTransientError
 
@@ -52,10 +53,10 @@ def file_record(proposal: MetadataChangeProposalWrapper, serialised: dict[int, o
 def _aspect_json(aspect: Any, serialised: dict[int, object]) -> object:
     """An aspect's JSON; shared aspects (`status`, `subTypes`: thousands of uses) are serialised once."""
     if not is_shared(aspect):
-        return pre_json_transform(aspect.to_obj())
+        return pre_json_transform(aspect_to_obj(aspect))
     found = serialised.get(id(aspect))
     if found is None:
-        found = serialised[id(aspect)] = pre_json_transform(aspect.to_obj())
+        found = serialised[id(aspect)] = pre_json_transform(aspect_to_obj(aspect))
     return found
 
 
