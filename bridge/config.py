@@ -62,12 +62,36 @@ class AirflowApiConfig(_Section):
 
 
 class SinkConfig(_Section):
+    """Where the MCPs go. `datahub-rest` authenticates with a static `token` or with OIDC client credentials
+    (`oidc_*`: the sink fetches the access token and refreshes it); `batch_size`, `max_retries`,
+    `retry_backoff` and `timeout` bound what one batch may cost before the sink gives up and says so."""
+
     type: Literal["file", "datahub-lite", "datahub-rest", "datahub-kafka"] = "datahub-lite"
     path: str | None = None
     server: str | None = None
     token: SecretStr | None = None
+    oidc_token_url: str | None = Field(None, description="OIDC token endpoint for the client-credentials grant")
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_scope: str | None = None
+    batch_size: int = Field(100, ge=1, description="MCPs per ingestProposalBatch request (DataHub caps it at 200)")
+    max_retries: int = Field(5, ge=0, description="retries of one batch after a transient error")
+    retry_backoff: float = Field(1.0, ge=0, description="seconds before the first retry, doubled at each retry")
+    timeout: float = Field(30.0, gt=0, description="seconds to wait for one answer (REST, token, Kafka delivery)")
     bootstrap: str | None = None
     schema_registry_url: str | None = None
+
+    @model_validator(mode="after")
+    def _one_way_to_authenticate(self) -> SinkConfig:
+        """OIDC needs all three settings, and a static token beside them would leave it unclear which is used."""
+        oidc = {"oidc_token_url": self.oidc_token_url, "oidc_client_id": self.oidc_client_id,
+                "oidc_client_secret": self.oidc_client_secret}  # fmt: skip
+        missing = [f"sink.{name}" for name, value in oidc.items() if not value]
+        if missing and len(missing) < len(oidc):
+            raise ValueError(f"OIDC client credentials need {', '.join(missing)} too")
+        if not missing and self.token is not None:
+            raise ValueError("set either sink.token or the sink.oidc_* client credentials, not both")
+        return self
 
 
 class RunHistoryConfig(_Section):

@@ -18,7 +18,7 @@ from avrogen.avrojson import AvroJsonConverter, get_global_json_converter
 _MISSING = object()
 
 
-class _CachedDefaultsConverter(AvroJsonConverter):  # type: ignore[misc]
+class _CachedDefaultsConverter(AvroJsonConverter):
     def __init__(self, like: AvroJsonConverter) -> None:
         super().__init__(
             use_logical_types=like.use_logical_types,
@@ -32,10 +32,9 @@ class _CachedDefaultsConverter(AvroJsonConverter):  # type: ignore[misc]
         """(name, type, decoded default or _MISSING) per field, decoded once per schema."""
         found = self._defaults.get(id(writers_schema))
         if found is None:
-            found = [
-                (f.name, f.type, self.from_json_object(f.default, f.type) if f.has_default else _MISSING)
-                for f in writers_schema.fields
-            ]
+            decode: Any = self.from_json_object  # avrogen is untyped
+            fields = writers_schema.fields
+            found = [(f.name, f.type, decode(f.default, f.type) if f.has_default else _MISSING) for f in fields]
             self._defaults[id(writers_schema)] = found
         return found
 
@@ -48,7 +47,7 @@ class _CachedDefaultsConverter(AvroJsonConverter):  # type: ignore[misc]
                 value = data_obj.get(name, default)
                 if value is None and default is None:
                     continue  # as avrogen: a field whose default is null is left out when null
-            result[name] = self._generic_to_json(value, field_type)
+            result[name] = self._generic_to_json(value, field_type)  # type: ignore[no-untyped-call]
         return result
 
 
@@ -60,4 +59,4 @@ def aspect_to_obj(aspect: Any) -> Any:
     global _CONVERTER
     if _CONVERTER is None:
         _CONVERTER = _CachedDefaultsConverter(get_global_json_converter(False))
-    return _CONVERTER._generic_to_json(aspect, type(aspect).RECORD_SCHEMA)
+    return _CONVERTER._generic_to_json(aspect, type(aspect).RECORD_SCHEMA)  # type: ignore[no-untyped-call]

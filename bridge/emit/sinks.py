@@ -16,7 +16,7 @@ from datahub.emitter.serialization_helper import pre_json_transform
 from bridge.config import SinkConfig
 from bridge.emit.aspect_json import aspect_to_obj
 from bridge.emit.common import is_shared
-from bridge.errors import SinkTerminalError, SinkTransientError
+from bridge.errors import SinkTerminalError
 
 # The file `datahub lite` reads by default (DataHub 1.7: SQLite), so `datahub lite ls` shows what we wrote.
 DEFAULT_LITE_PATH = Path.home() / ".datahub" / "lite" / "datahub.db"
@@ -24,6 +24,8 @@ DEFAULT_LITE_PATH = Path.home() / ".datahub" / "lite" / "datahub.db"
 
 @dataclass
 class EmitResult:
+    """MCPs by aspect name that the sink wrote, or that the server acknowledged (never merely attempted)."""
+
     counts: Counter[str] = field(default_factory=Counter)
 
     def add(self, proposal: MetadataChangeProposalWrapper) -> None:
@@ -46,11 +48,11 @@ def file_record(proposal: MetadataChangeProposalWrapper, serialised: dict[int, o
         "entityUrn": proposal.entityUrn,
         "changeType": proposal.changeType,
         "aspectName": proposal.aspectName,
-        "aspect": {"json": _aspect_json(proposal.aspect, serialised)},
+        "aspect": {"json": aspect_json(proposal.aspect, serialised)},
     }
 
 
-def _aspect_json(aspect: Any, serialised: dict[int, object]) -> object:
+def aspect_json(aspect: Any, serialised: dict[int, object]) -> object:
     """An aspect's JSON; shared aspects (`status`, `subTypes`: thousands of uses) are serialised once."""
     if not is_shared(aspect):
         return pre_json_transform(aspect_to_obj(aspect))
@@ -121,68 +123,8 @@ class LiteSink:
         self.lite.close()
 
 
-class RestSink:
-    """A DataHub server (GMS) over REST. Upserts are idempotent: a retried batch neither loses nor doubles."""
-
-    def __init__(self, server: str, token: str | None) -> None:
-        from datahub.emitter.rest_emitter import DatahubRestEmitter
-
-        self.server = server
-        self.emitter = DatahubRestEmitter(gms_server=server, token=token)
-        try:
-            self.emitter.test_connection()
-        except Exception as exc:
-            raise _rest_error(server, exc) from exc
-
-    def emit(self, proposals: Iterable[MetadataChangeProposalWrapper]) -> EmitResult:
-        result = EmitResult()
-        batch = list(proposals)
-        try:
-            self.emitter.emit_mcps(batch)
-        except Exception as exc:
-            raise _rest_error(self.server, exc) from exc
-        for proposal in batch:
-            result.add(proposal)
-        return result
-
-    def close(self) -> None:
-        self.emitter.close()
-
-
-def _rest_error(server: str, exc: Exception) -> SinkTransientError | SinkTerminalError:
-    text = str(exc)
-    if any(code in text for code in ("401", "403", "Unauthorized", "Forbidden")):
-        return SinkTerminalError(f"datahub-rest {server}: the server refused the token ({text[:200]}). Check it.")
-    return SinkTransientError(f"datahub-rest {server}: not reachable or failing ({text[:200]}). Retry later.")
-
-
-class KafkaSink:
-    """DataHub's Kafka emitter (extra `dbt-lineage-bridge[kafka]`)."""
-
-    def __init__(self, bootstrap: str, schema_registry_url: str | None) -> None:
-        try:
-            from datahub.emitter.kafka_emitter import DatahubKafkaEmitter, KafkaEmitterConfig
-        except ImportError as exc:
-            raise SinkTerminalError(
-                "datahub-kafka needs the Kafka extra: pip install 'dbt-lineage-bridge[kafka]'."
-            ) from exc
-        connection = {"bootstrap": bootstrap, "schema_registry_url": schema_registry_url or "http://localhost:8081"}
-        self.bootstrap = bootstrap
-        self.emitter = DatahubKafkaEmitter(KafkaEmitterConfig.model_validate({"connection": connection}))
-
-    def emit(self, proposals: Iterable[MetadataChangeProposalWrapper]) -> EmitResult:
-        result = EmitResult()
-        for proposal in proposals:
-            self.emitter.emit(proposal)
-            result.add(proposal)
-        self.emitter.flush()
-        return result
-
-    def close(self) -> None:
-        self.emitter.flush()
-
-
 def open_sink(config: SinkConfig) -> Sink:
+    """The configured sink, connected: a server that cannot be reached fails here, before any work is lost."""
     if config.type == "file":
         if not config.path:
             raise SinkTerminalError("file sink: no path given (--sink file:PATH).")
@@ -192,7 +134,11 @@ def open_sink(config: SinkConfig) -> Sink:
     if config.type == "datahub-rest":
         if not config.server:
             raise SinkTerminalError("datahub-rest sink: no server given (--sink datahub-rest:URL).")
-        return RestSink(config.server, config.token.get_secret_value() if config.token else None)
+        from bridge.emit.sink_rest import RestSink
+
+        return RestSink(config)
     if not config.bootstrap:
         raise SinkTerminalError("datahub-kafka sink: no bootstrap servers given (--sink datahub-kafka:HOST:PORT).")
-    return KafkaSink(config.bootstrap, config.schema_registry_url)
+    from bridge.emit.sink_kafka import KafkaSink
+
+    return KafkaSink(config)
