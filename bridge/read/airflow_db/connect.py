@@ -1,16 +1,17 @@
 """A read-only connection to an Airflow metadata DB: PostgreSQL (psycopg2) or SQLite (standard library).
 
-One small interface, `AirflowDb.query`, for both. Every read happens in one read-only transaction: on
-PostgreSQL `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY` (one consistent snapshot for all statements),
-on SQLite a file opened with `mode=ro`, `PRAGMA query_only` and one `BEGIN`. `AirflowDb` counts the
-statements sent through it. Driver errors are translated where they enter, naming host and port (or the
-file), never the password.
+One small interface for both: `AirflowDb.query` (all rows of a small statement) and `AirflowDb.stream` (the
+rows of a large one, a batch at a time). Every read happens in one read-only transaction: on PostgreSQL
+`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY` (one consistent snapshot for all statements), on SQLite a
+file opened with `mode=ro`, `PRAGMA query_only` and one `BEGIN`. `AirflowDb` counts the statements sent
+through it. JSON columns come back as text on both (the reader decodes one value at a time). Driver errors
+are translated where they enter, naming host and port (or the file), never the password.
 """
 
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -38,31 +39,73 @@ _AUTH_REFUSALS = (
     "authentication failed",
 )
 _MISSING_RELATION = ("does not exist", "no such table", "file is not a database")
+# Rows a stream holds at once, unless the caller says otherwise (rows of runs and task instances are small).
+STREAM_BATCH = 1000
+_DRIVER_ERRORS = (psycopg2.Error, sqlite3.Error)
+_JSON_OIDS = (114, 3802)  # PostgreSQL's json and jsonb types
 
 
 @dataclass
 class AirflowDb:
-    """An open, read-only connection and the count of statements sent through it."""
+    """An open, read-only connection and the count of statements sent through it.
+
+    `queries` and `statements` count the statements of ours: each SELECT once, however its rows come back.
+    `fetches` counts the batches `stream` fetched, which on PostgreSQL are extra round trips of the same
+    statement (`FETCH FORWARD n` from its server-side cursor); they grow with the rows, the statements do not.
+    """
 
     connection: Any
     dialect: Dialect
     where: str  # host:port/database or the SQLite path, for messages
     queries: int = 0
     statements: list[str] = field(default_factory=list)
+    fetches: int = 0
 
     def query(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
         """Run one statement written with `%s` placeholders; all its rows as tuples."""
-        self.queries += 1
-        self.statements.append(sql)
-        text = sql.replace("%s", "?") if self.dialect == "sqlite" else sql
+        self._count(sql)
         cursor = self.connection.cursor()
         try:
-            cursor.execute(text, tuple(params))
+            cursor.execute(self._text(sql), tuple(params))
             return list(cursor.fetchall())
-        except (psycopg2.Error, sqlite3.Error) as exc:
+        except _DRIVER_ERRORS as exc:
             raise query_error(self.where, exc) from exc
         finally:
             cursor.close()
+
+    def stream(self, sql: str, params: Sequence[object] = (), batch: int = STREAM_BATCH) -> Iterator[tuple[Any, ...]]:
+        """Run one statement and yield its rows, holding at most `batch` of them (for the large results).
+
+        Counted as one statement when called, like `query`; it is sent when the first row is asked for.
+        On PostgreSQL the rows come from a server-side (named) cursor, `DECLARE ... CURSOR` inside the read's
+        REPEATABLE READ READ ONLY transaction, so they belong to the same snapshot as every other statement;
+        each batch is one `FETCH FORWARD batch`, counted in `fetches`, not in `queries`: it is a round trip
+        of the same statement, not a statement of ours. On SQLite the cursor steps through the rows as they
+        are fetched. A driver error, whether at the start or in a later batch, is translated as in `query`.
+        Other statements may run while a stream is open; reading it to the end (or closing it) closes its cursor.
+        """
+        self._count(sql)
+        return self._rows(sql, params, batch)
+
+    def _rows(self, sql: str, params: Sequence[object], batch: int) -> Iterator[tuple[Any, ...]]:
+        named = self.dialect == "postgresql"
+        cursor = self.connection.cursor(f"bridge_stream_{self.queries}") if named else self.connection.cursor()
+        try:
+            cursor.execute(self._text(sql), tuple(params))
+            while found := cursor.fetchmany(batch):
+                self.fetches += 1
+                yield from found
+        except _DRIVER_ERRORS as exc:
+            raise query_error(self.where, exc) from exc
+        finally:
+            cursor.close()
+
+    def _count(self, sql: str) -> None:
+        self.queries += 1
+        self.statements.append(sql)
+
+    def _text(self, sql: str) -> str:
+        return sql.replace("%s", "?") if self.dialect == "sqlite" else sql
 
     def close(self) -> None:
         self.connection.close()  # the read-only transaction ends with the connection
@@ -140,17 +183,20 @@ def open_postgres(params: dict[str, Any], where: str, secrets: Sequence[str | No
     except psycopg2.Error as exc:
         raise connect_error(where, without_secrets(first_line(exc), secrets)) from None
     connection.set_session(isolation_level="REPEATABLE READ", readonly=True, autocommit=False)
-    _fast_json(connection)
+    _json_as_text(connection)
     return AirflowDb(connection, "postgresql", where)
 
 
-def _fast_json(connection: Any) -> None:
-    """Decode json/jsonb columns (the serialized DAGs) with orjson instead of the standard library."""
-    import orjson
-    import psycopg2.extras
+def _json_as_text(connection: Any) -> None:
+    """Leave json/jsonb columns as text, as SQLite gives them, instead of psycopg2 decoding every value.
 
-    psycopg2.extras.register_default_json(connection, loads=orjson.loads)
-    psycopg2.extras.register_default_jsonb(connection, loads=orjson.loads)
+    The reader decodes with orjson one value at a time (`serialized_dag.load_row`, `rows.as_dict`), so a
+    batch of streamed rows holds compact JSON text, not every document of the batch decoded at once.
+    """
+    import psycopg2.extensions
+
+    as_text = psycopg2.extensions.new_type(_JSON_OIDS, "BRIDGE_JSON_AS_TEXT", lambda value, _cursor: value)
+    psycopg2.extensions.register_type(as_text, connection)
 
 
 def connect_error(where: str, message: str) -> AirflowDbError | ConfigError:

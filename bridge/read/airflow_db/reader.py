@@ -8,6 +8,10 @@
     6. dag_run, task_instance        run history since a given time
     7. import_error, connection, variable   file names; connection ids and types; variable names
 All in one read-only transaction (`connect.py`), the statements in `queries.py`.
+
+The statements whose rows grow with the installation (serialized DAGs, runs, task instances, events) are
+streamed: each row becomes a model value as it arrives, so a read holds the values it returns plus one batch
+of raw rows, never every serialized document (or every task instance row) at once.
 """
 
 from __future__ import annotations
@@ -28,6 +32,10 @@ from bridge.read.airflow_db.schema_version import AirflowSchema, schema_for_revi
 from bridge.read.airflow_db.serialized_dag import SerializedDagError, decode_dag, load_row
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+# Serialized DAGs fetched per round trip: a document is ~15 KB of JSON text, 60 KB for the fixture's Cosmos
+# DAG, megabytes for a Cosmos DAG of a large dbt project; the batch is held twice (libpq's buffer and the
+# Python strings). Measured on 6,006 DAGs: 50 adds 60 MiB peak RSS, 100 adds 69, 500 adds 116, at the same speed.
+DOCUMENT_BATCH = 50
 
 
 def read_airflow_db(target: str | AirflowDbConfig, since: str | None = None) -> AirflowSnapshot:
@@ -52,9 +60,9 @@ def read_snapshot(db: AirflowDb, since: str | None = None) -> AirflowSnapshot:
         schema_revision=schema.revision,
         dags=with_schedules(dags, assets, alias_schedules(db.query(q.schedule_aliases))),
         assets=assets,
-        asset_events=rows.asset_events(db.query(q.events, [start])),
-        dag_runs=rows.dag_runs(db.query(q.runs, [start])),
-        task_instances=rows.task_instances(db.query(q.task_instances, [start])),
+        asset_events=rows.asset_events(db.stream(q.events, [start])),
+        dag_runs=rows.dag_runs(db.stream(q.runs, [start])),
+        task_instances=rows.task_instances(db.stream(q.task_instances, [start])),
         import_errors=rows.import_errors(db.query(q.import_errors)),
         connections=rows.connections(db.query(q.connections)),
         variables=rows.variables(db.query(q.variables)),
@@ -84,14 +92,18 @@ def since_parameter(since: str | None, dialect: str) -> datetime | str:
 
 
 def read_dags(db: AirflowDb, q: Queries) -> tuple[dict[str, AirflowDag], list[Problem]]:
-    """Every active DAG at its latest serialized version; a row that cannot be decoded becomes a problem."""
+    """Every active DAG at its latest serialized version; a row that cannot be decoded becomes a problem.
+
+    The serialized rows are streamed and each document is decoded, turned into an `AirflowDag` and dropped
+    before the next, so one decoded document is alive at a time.
+    """
     tags: dict[str, list[str]] = {}
     for dag_id, name in db.query(q.tags):
         tags.setdefault(dag_id, []).append(name)
     facts = {r[0]: r for r in db.query(q.dags)}
     dags: dict[str, AirflowDag] = {}
     problems: list[Problem] = []
-    for dag_id, version, data, data_compressed in db.query(q.serialized):
+    for dag_id, version, data, data_compressed in db.stream(q.serialized, batch=DOCUMENT_BATCH):
         try:
             decoded = decode_dag(dag_id, load_row(data, data_compressed), version)
         except SerializedDagError as exc:

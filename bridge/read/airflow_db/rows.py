@@ -1,11 +1,16 @@
 """Rows of the bulk queries -> model values (timestamps as ISO strings in UTC, booleans as bools).
 
-PostgreSQL gives timezone-aware datetimes and decoded JSON; SQLite gives text (`2026-01-05 06:00:00.000000`,
-UTC without an offset), 0/1 and JSON text. Both come out the same.
+PostgreSQL gives timezone-aware datetimes; SQLite gives text (`2026-01-05 06:00:00.000000`, UTC without an
+offset) and 0/1; JSON is text on both (`connect.py`). Both come out the same.
+
+Runs and task instances are the rows a large installation has most of (hundreds of thousands), and each is
+kept as a model value, so the ids and words they repeat (DAG, task and run ids, states, operators, hosts)
+are interned: one string object per distinct value instead of one per row. Times are not: they rarely repeat.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from datetime import datetime, timezone
 from typing import Any
@@ -26,6 +31,11 @@ def iso(value: Any) -> str | None:
     return (moment.astimezone(timezone.utc) if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat()
 
 
+def shared(value: Any) -> Any:
+    """One string object for a value many rows repeat (`sys.intern`); anything else (None, ...) as it is."""
+    return sys.intern(value) if type(value) is str else value
+
+
 def as_bool(value: Any) -> bool:
     return bool(value) and value not in ("0", "false", "f")
 
@@ -41,23 +51,25 @@ def as_dict(value: Any) -> dict[str, Any]:
 
 
 def dag_runs(rows: Iterable[tuple[Any, ...]]) -> tuple[DagRun, ...]:
-    return tuple(DagRun(r[0], r[1], r[2], r[3], iso(r[4]), iso(r[5]), iso(r[6])) for r in rows)
+    return tuple(
+        DagRun(shared(r[0]), shared(r[1]), shared(r[2]), shared(r[3]), iso(r[4]), iso(r[5]), iso(r[6])) for r in rows
+    )
 
 
 def task_instances(rows: Iterable[tuple[Any, ...]]) -> tuple[TaskInstance, ...]:
     return tuple(
         TaskInstance(
-            dag_id=r[0],
-            task_id=r[1],
-            run_id=r[2],
-            state=r[3],
+            dag_id=shared(r[0]),
+            task_id=shared(r[1]),
+            run_id=shared(r[2]),
+            state=shared(r[3]),
             try_number=int(r[4] or 0),
             map_index=int(r[5] if r[5] is not None else -1),
             start_date=iso(r[6]),
             end_date=iso(r[7]),
             duration=float(r[8]) if r[8] is not None else None,
-            operator=r[9],
-            hostname=r[10] or None,
+            operator=shared(r[9]),
+            hostname=shared(r[10] or None),
         )
         for r in rows
     )
@@ -66,11 +78,11 @@ def task_instances(rows: Iterable[tuple[Any, ...]]) -> tuple[TaskInstance, ...]:
 def asset_events(rows: Iterable[tuple[Any, ...]]) -> tuple[AssetEvent, ...]:
     return tuple(
         AssetEvent(
-            asset_uri=r[0],
+            asset_uri=shared(r[0]),
             timestamp=iso(r[1]) or "",
-            source_dag_id=r[2],
-            source_task_id=r[3],
-            source_run_id=r[4],
+            source_dag_id=shared(r[2]),
+            source_task_id=shared(r[3]),
+            source_run_id=shared(r[4]),
             source_map_index=int(r[5] if r[5] is not None else -1),
         )
         for r in rows

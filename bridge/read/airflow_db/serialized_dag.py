@@ -10,6 +10,10 @@ Both encodings, as real Airflow releases write them (samples in tests/unit/read/
 
 The row holds the document in `data` (JSON text, or already decoded by the driver) or, when Airflow's
 `compress_serialized_dags` is on, in `data_compressed` (zlib-compressed JSON).
+
+Memory: the values kept for every task are what a large installation holds longest, so the strings that
+repeat across tasks (operator class and module, owner, template field names) are interned, and a task's
+downstream ids are the task ids of its DAG rather than copies decoded from the JSON.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any
 import orjson
 
 from bridge.model.airflow import AirflowDag, AirflowTask, AssetRef
+from bridge.read.airflow_db.rows import shared
 
 # Airflow's schema defaults for a task key that is left out of the serialized task.
 DEFAULT_OWNER = "airflow"
@@ -79,13 +84,12 @@ def decode_dag(dag_id: str, document: Mapping[str, Any], version_number: int | N
     try:
         defaults = (document.get("client_defaults") or {}).get("tasks") or {}
         groups = task_groups(dag.get("task_group") or dag.get("_task_group") or {})
-        tasks = [decode_task({**defaults, **_task_body(raw)}, groups) for raw in dag.get("tasks") or []]
+        tasks = linked([decode_task({**defaults, **_task_body(raw)}, groups) for raw in dag.get("tasks") or []])
     except (KeyError, TypeError, AttributeError) as exc:
         raise SerializedDagError(f"a task is not in Airflow's serialized form ({type(exc).__name__}: {exc})") from exc
-    upstream = upstream_ids(tasks)
     return AirflowDag(
         dag_id=dag_id,
-        tasks={t.task_id: replace(t, upstream_task_ids=upstream.get(t.task_id, ())) for t in tasks},
+        tasks=tasks,
         fileloc=dag.get("fileloc"),
         description=dag.get("description"),
         doc_md=dag.get("doc_md"),
@@ -99,6 +103,20 @@ def _task_body(raw: Mapping[str, Any]) -> Mapping[str, Any]:
     if not isinstance(body, Mapping):
         raise TypeError(f"task entry is {type(body).__name__}")
     return body
+
+
+def linked(tasks: list[AirflowTask]) -> dict[str, AirflowTask]:
+    """task_id -> the task with its upstream ids; its downstream ids become the task ids of the DAG (one object)."""
+    upstream = upstream_ids(tasks)
+    own_ids = {t.task_id: t.task_id for t in tasks}
+    return {
+        t.task_id: replace(
+            t,
+            upstream_task_ids=upstream.get(t.task_id, ()),
+            downstream_task_ids=tuple(own_ids.get(d, d) for d in t.downstream_task_ids),
+        )
+        for t in tasks
+    }
 
 
 def upstream_ids(tasks: list[AirflowTask]) -> dict[str, tuple[str, ...]]:
@@ -116,12 +134,12 @@ def decode_task(body: Mapping[str, Any], groups: Mapping[str, str]) -> AirflowTa
     field_names = unwrap(body.get("template_fields") or [])
     return AirflowTask(
         task_id=task_id,
-        operator_class=body.get("task_type") or body.get("_task_type") or DEFAULT_OPERATOR,
-        operator_module=body.get("_task_module") or "",
-        owner=body.get("owner") or DEFAULT_OWNER,
+        operator_class=shared(body.get("task_type") or body.get("_task_type") or DEFAULT_OPERATOR),
+        operator_module=shared(body.get("_task_module") or ""),
+        owner=shared(body.get("owner") or DEFAULT_OWNER),
         downstream_task_ids=tuple(sorted(unwrap(body.get("downstream_task_ids") or []))),
         task_group_id=groups.get(task_id),
-        template_fields={name: unwrap(body[name]) for name in field_names if name in body},
+        template_fields={shared(name): unwrap(body[name]) for name in field_names if name in body},
         outlets=asset_refs(body.get("outlets")),
         inlets=asset_refs(body.get("inlets")),
         doc=body.get("doc_md") or body.get("doc"),
