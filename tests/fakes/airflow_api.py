@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import base64
 import itertools
-import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import orjson
+
+from tests.fakes.local_http import serving
 
 RECORDINGS = Path(__file__).parents[1] / "fixtures" / "airflow" / "rest"
 LISTING_KEYS = (
@@ -199,13 +200,6 @@ class _Handler(BaseHTTPRequestHandler):
 
 @contextmanager
 def serve(fake: FakeAirflow) -> Iterator[FakeAirflow]:
-    handler = type("Handler", (_Handler,), {"fake": fake})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
+    with serving(type("Handler", (_Handler,), {"fake": fake})) as url:
+        fake.url = url
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()

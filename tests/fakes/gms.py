@@ -17,11 +17,13 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any, Protocol
 from urllib.parse import parse_qs
 
 import orjson
+
+from tests.fakes.local_http import serving
 
 INGEST_PATH = "/aspects?action=ingestProposalBatch"
 DROP = -1  # the status recorded for a connection closed without an answer
@@ -199,21 +201,8 @@ class _Handler(BaseHTTPRequestHandler):
         pass
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that gave up on a slow answer closed its end: not an error of the fake."""
-
-
 @contextmanager
 def serve(fake: Fake) -> Iterator[Any]:
-    server = _Server(("127.0.0.1", 0), type("Handler", (_Handler,), {"fake": fake}))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    fake.url = f"http://127.0.0.1:{server.server_address[1]}"
-    try:
+    with serving(type("Handler", (_Handler,), {"fake": fake})) as url:
+        fake.url = url
         yield fake
-    finally:
-        server.shutdown()
-        server.server_close()
