@@ -11,6 +11,7 @@
     |   |   +-- AirflowSchemaError         not an Airflow database, or a schema version we do not read
     |   +-- AirflowApiError          the Airflow REST API
     |       +-- AirflowApiAuthError        401/403 that survives a token refresh
+    |       +-- AirflowApiNotFoundError    404/405: no such endpoint or object
     |       +-- AirflowApiUnavailableError      retries ran out (429/5xx/timeouts)
     +-- JoinError                    the inputs cannot be joined at all (per-item problems go to the report)
     +-- SinkError                    emitting failed; `transient` says whether a retry can help
@@ -78,6 +79,10 @@ class AirflowApiError(SourceError):
 
 class AirflowApiAuthError(AirflowApiError):
     """The API refused the credentials, even after a token refresh."""
+
+
+class AirflowApiNotFoundError(AirflowApiError):
+    """The API has no such endpoint or object (HTTP 404 or 405)."""
 
 
 class AirflowApiUnavailableError(AirflowApiError):

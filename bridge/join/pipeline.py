@@ -95,7 +95,6 @@ def _unmatched(matches: list[TaskMatch]) -> list[Problem]:
     ]
 
 
-def _limitations(snapshot: AirflowSnapshot | None) -> list[Problem]:
+def _limitations(snapshot: AirflowSnapshot) -> list[Problem]:
     """What the Airflow source could not provide (REST), as info lines of the report."""
-    where = f"airflow {snapshot.source}" if snapshot else ""
-    return [Problem("source-limitation", "info", where, text) for text in (snapshot.limitations if snapshot else ())]
+    return [Problem("source-limitation", "info", f"airflow {snapshot.source}", text) for text in snapshot.limitations]

@@ -25,7 +25,13 @@ import requests
 import urllib3
 
 from bridge.config import AirflowApiConfig
-from bridge.errors import AirflowApiAuthError, AirflowApiError, AirflowApiUnavailableError, ConfigError
+from bridge.errors import (
+    AirflowApiAuthError,
+    AirflowApiError,
+    AirflowApiNotFoundError,
+    AirflowApiUnavailableError,
+    ConfigError,
+)
 from bridge.read.airflow_api.auth import Auth, make_auth
 
 log = logging.getLogger(__name__)
@@ -98,7 +104,8 @@ class ApiClient:
                 "Check the credentials and that this user may read DAGs, assets and runs."
             )
         if response.status_code >= 400:
-            raise AirflowApiError(f"Airflow API {method} {url}: HTTP {response.status_code} {_detail(response)}")
+            error = AirflowApiNotFoundError if response.status_code in (404, 405) else AirflowApiError
+            raise error(f"Airflow API {method} {url}: HTTP {response.status_code} {_detail(response)}")
         return response
 
     def _send(self, method: str, url: str, params: Mapping[str, object] | None) -> requests.Response:

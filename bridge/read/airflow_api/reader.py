@@ -22,7 +22,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from bridge.config import AirflowApiConfig
-from bridge.errors import AirflowApiError
+from bridge.errors import AirflowApiError, AirflowApiNotFoundError
 from bridge.model.airflow import (
     AirflowDag,
     AirflowSnapshot,
@@ -106,10 +106,8 @@ def detect_api(client: ApiClient) -> tuple[Api, str | None]:
         client.prefix = api.prefix
         try:
             body = client.get("/version")
-        except AirflowApiError as exc:
-            if "HTTP 404" in str(exc) or "HTTP 405" in str(exc):
-                continue
-            raise
+        except AirflowApiNotFoundError:
+            continue
         return api, body.get("version") if isinstance(body, dict) else None
     raise AirflowApiError(
         f"Airflow API {client.base_url}: neither /api/v2/version nor /api/v1/version answered; "

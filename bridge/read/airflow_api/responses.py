@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
-from datetime import datetime, timezone
 from typing import Any
 
 from bridge.model.airflow import AirflowDag, AirflowTask, Asset, AssetEvent, DagRun, ImportErrorInfo, TaskInstance
+from bridge.read.airflow_db.rows import iso
 from bridge.read.airflow_db.serialized_dag import upstream_ids
 
 # Rendered fields come back as `str()` of the value: these mean "no value".
@@ -123,17 +123,6 @@ def task_instance(raw: Mapping[str, Any]) -> TaskInstance:
 def import_error(raw: Mapping[str, Any]) -> ImportErrorInfo:
     lines = (raw.get("stack_trace") or "").strip().splitlines()
     return ImportErrorInfo(raw.get("filename") or "", iso(raw.get("timestamp")), lines[-1].strip() if lines else "")
-
-
-def iso(value: str | None) -> str | None:
-    """An API time (`...Z` or `+00:00`) in the DB reader's form: ISO-8601 in UTC with `+00:00`."""
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return value
-    return (moment.astimezone(timezone.utc) if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat()
 
 
 def not_before(value: str | None, since: str) -> bool:

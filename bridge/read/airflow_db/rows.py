@@ -21,11 +21,12 @@ from bridge.model.airflow import AssetEvent, ConnectionInfo, DagRun, ImportError
 
 
 def iso(value: Any) -> str | None:
-    """An ISO-8601 string in UTC (`2026-01-05T06:00:00+00:00`); Airflow stores every time in UTC."""
-    if value is None:
+    """An ISO-8601 string in UTC (`2026-01-05T06:00:00+00:00`); Airflow stores every time in UTC. Takes
+    PostgreSQL's datetimes, SQLite's text and the REST API's `...Z` alike."""
+    if value is None or value == "":
         return None
     try:
-        moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
     except ValueError:
         return str(value)
     return (moment.astimezone(timezone.utc) if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat()
