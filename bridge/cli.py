@@ -1,33 +1,70 @@
-"""The command line: `python -m bridge plan|...`. Exit codes: 0 ok, 1 problems reported, 2 bad input."""
+"""The command line: `python -m bridge plan|sync`.
+
+Exit codes, on every command: 0 done; 1 problems in the run report match `--fail-on`; 2 bad input or
+configuration; 3 a source or sink failed after its retries (or an internal error). No input ends in a
+traceback: every error leaves as one line on stderr, with every secret of the configuration (and anything
+shaped like a credential) removed. A sync that got past its configuration writes its `--report` on every
+exit path, saying how far it got.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
+import traceback
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 import orjson
 
-from bridge.config import BridgeConfig, build_config, load_config
-from bridge.errors import BridgeError, ConfigError
-from bridge.paths import write_output
+from bridge.config import BridgeConfig, build_config, load_config_data
+from bridge.errors import EXIT_BAD_INPUT, EXIT_FAILED, BridgeError, ConfigError
+from bridge.outputs import check_output_path, write_output
+from bridge.redact import Redactor
 
-EXIT_OK, EXIT_PROBLEMS, EXIT_ERROR = 0, 1, 2
+if TYPE_CHECKING:
+    from bridge.sync import SyncResult
+
+EXIT_OK, EXIT_PROBLEMS = 0, 1
+EXIT_INTERRUPTED = 130
+DROP = object()  # an override that removes a field of the file's section (`--sink datahub-lite`: its default path)
+
+
+@dataclass
+class CliState:
+    """What `main` needs to know of the command that ran: the redactor for the configuration's secrets."""
+
+    redact: Redactor = field(default_factory=Redactor)
+
+    def configured(self, config: BridgeConfig) -> BridgeConfig:
+        self.redact = Redactor(config.secrets())
+        return config
 
 
 def _config(config_path: str | None, overrides: Mapping[str, object]) -> BridgeConfig:
-    base = load_config(config_path, os.environ) if config_path else BridgeConfig()
-    data = base.model_dump(exclude_unset=True)
+    """The configuration file (if any) with the flags that were given laid over single fields of it."""
+    data: dict[str, Any] = load_config_data(config_path, os.environ) if config_path else {}
+    base = build_config(data, config_path or "command line")
+    data = {**base.model_dump(exclude_unset=True), "warnings": base.warnings}
     for key, value in overrides.items():
-        if value is not None and value != [] and value != ():
-            section, _, field = key.partition(".")
-            if field:
-                data[section] = {**data.get(section, {}), field: value}
-            else:
-                data[key] = value
-    return build_config(data, config_path or "command line")
+        if value is None or value == [] or value == ():
+            continue
+        section, _, name = key.partition(".")
+        if not name:
+            data[key] = value
+        elif value is DROP:
+            data[section] = {k: v for k, v in data.get(section, {}).items() if k != name}
+        else:
+            data[section] = {**data.get(section, {}), name: value}
+    return build_config(data, f"{config_path} with the command-line flags" if config_path else "command line")
+
+
+def _show_warnings(config: BridgeConfig) -> None:
+    for warning in config.warnings:
+        click.echo(f"warning: {warning}", err=True)
 
 
 @click.group()
@@ -44,7 +81,9 @@ def cli() -> None:
 @click.option("--env", help="DataHub environment of the URNs (default PROD)")
 @click.option("--platform-instance", help="the warehouse's platform instance in DataHub")
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+@click.pass_obj
 def plan(
+    state: CliState,
     manifests: tuple[str, ...],
     airflow_db: str | None,
     airflow_url: str | None,
@@ -60,9 +99,8 @@ def plan(
     from bridge.sync import read_airflow, read_projects, utc_now
 
     overrides = {"dbt.manifests": list(manifests), "airflow_db.url": airflow_db, "airflow_api.url": airflow_url}
-    config = _config(config_path, overrides | {"env": env, "platform_instance": platform_instance})
-    for warning in config.warnings:
-        click.echo(f"warning: {warning}", err=True)
+    config = state.configured(_config(config_path, overrides | {"env": env, "platform_instance": platform_instance}))
+    _show_warnings(config)
     projects = read_projects(config.dbt.manifests)
     plans = [plan_project(project, config) for project in projects]
     snapshot = read_airflow(config, utc_now)
@@ -77,17 +115,29 @@ def plan(
 
 
 SINK_HELP = "file:PATH | datahub-lite[:PATH] | datahub-rest:URL | datahub-kafka:BOOTSTRAP"
+_SINK_TARGETS = {"file": "path", "datahub-lite": "path", "datahub-rest": "server", "datahub-kafka": "bootstrap"}
 
 
-def parse_sink(spec: str) -> dict[str, str]:
-    """`file:out.json` -> {"type": "file", "path": "out.json"}; the part after the type is its target."""
+def parse_sink(spec: str) -> dict[str, object]:
+    """`file:out.json` -> {"sink.type": "file", "sink.path": "out.json"}: the fields the flag sets, laid over
+    the configuration file's sink section (its token, batch size and the rest stay)."""
     kind, _, target = spec.partition(":")
-    fields = {"file": "path", "datahub-lite": "path", "datahub-rest": "server", "datahub-kafka": "bootstrap"}
-    if kind not in fields:
-        raise ConfigError(f"--sink {spec!r}: unknown sink type {kind!r}; use {SINK_HELP}.")
+    if kind not in _SINK_TARGETS:
+        raise ConfigError(f"--sink: unknown sink type {kind!r}; use {SINK_HELP}.")
     if not target and kind != "datahub-lite":
-        raise ConfigError(f"--sink {spec!r}: {kind} needs a target ({SINK_HELP}).")
-    return {"type": kind, fields[kind]: target} if target else {"type": kind}
+        raise ConfigError(f"--sink {kind}: needs a target ({SINK_HELP}).")
+    return {"sink.type": kind, f"sink.{_SINK_TARGETS[kind]}": target or DROP}
+
+
+def sink_output_path(config: BridgeConfig) -> Path | None:
+    """The file a sink writes on this machine (file sink, DataHub Lite), to check before anything is read."""
+    from bridge.emit.sinks import DEFAULT_LITE_PATH
+
+    if config.sink.type == "file" and config.sink.path:
+        return Path(config.sink.path)
+    if config.sink.type == "datahub-lite":
+        return Path(config.sink.path) if config.sink.path else DEFAULT_LITE_PATH
+    return None
 
 
 @cli.command()
@@ -104,9 +154,11 @@ def parse_sink(spec: str) -> dict[str, str]:
     "--fail-on",
     default="error",
     show_default=True,
-    help="comma-separated problem codes or severities that give exit code 1",
+    help="comma-separated problem codes or severities that give exit code 1; `none`: problems never do",
 )
+@click.pass_obj
 def sync(
+    state: CliState,
     manifests: tuple[str, ...],
     airflow_db: str | None,
     airflow_url: str | None,
@@ -117,13 +169,13 @@ def sync(
     report_path: str | None,
     graph_path: str | None,
     fail_on: str,
-) -> None:
+) -> int:
     """Read dbt and Airflow, join them, and emit the lineage graph to a DataHub sink."""
     import gc
     import importlib
 
-    from bridge.report import report_as_json, report_as_text
-    from bridge.sync import run_sync, utc_now
+    from bridge.report import build_report, parse_fail_on
+    from bridge.sync import SyncResult, run_sync, utc_now
 
     for module in ("bridge.emit.mcps", "bridge.emit.sinks"):
         importlib.import_module(module)
@@ -137,32 +189,73 @@ def sync(
         "airflow_api.url": airflow_url,
         "env": env,
         "platform_instance": platform_instance,
+        **(parse_sink(sink_spec) if sink_spec else {}),
     }
-    config = _config(config_path, overrides)
-    if sink_spec:
-        config = build_config({**config.model_dump(exclude_unset=True), "sink": parse_sink(sink_spec)})
-    for warning in config.warnings:
-        click.echo(f"warning: {warning}", err=True)
-    result = run_sync(config, utc_now, graph_path=Path(graph_path) if graph_path else None)
-    rules = frozenset(r.strip() for r in fail_on.split(",") if r.strip())
-    if report_path:
-        write_output(Path(report_path), report_as_json(result.report, rules), "report")
-    click.echo(report_as_text(result.report, rules), nl=False)
-    if result.report.failing(rules):
-        sys.exit(EXIT_PROBLEMS)
+    config = state.configured(_config(config_path, overrides))
+    _show_warnings(config)
+    rules = parse_fail_on(fail_on)
+    report_file = Path(report_path) if report_path else None
+    if report_file is not None:
+        check_output_path(report_file, "report")
+    graph_file = Path(graph_path) if graph_path else None
+    try:
+        for path, what in ((graph_file, "graph"), (sink_output_path(config), f"{config.sink.type} sink")):
+            if path is not None:
+                check_output_path(path, what)
+    except ConfigError as exc:
+        result = SyncResult(None, build_report(None, {}, exc), exc)
+    else:
+        result = run_sync(config, utc_now, graph_path=graph_file)
+    return _finish(result, rules, report_file, state.redact)
+
+
+def _finish(result: SyncResult, rules: frozenset[str], report_file: Path | None, redact: Redactor) -> int:
+    """Write the report, show it, and say how the run ended: the failure (raised for `main`) or an exit code."""
+    from bridge.report import report_as_json, report_as_text
+
+    if report_file is not None:
+        write_output(report_file, redact(report_as_json(result.report, rules).decode()).encode(), "report")
+    click.echo(redact(report_as_text(result.report, rules)), nl=False)
+    if result.failure is not None:
+        raise result.failure
+    return EXIT_PROBLEMS if result.report.failing(rules) else EXIT_OK
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point: runs the CLI, turning every BridgeError into one line on stderr and exit code 2."""
+    """Entry point: runs the CLI and turns whatever ends it into one line on stderr and an exit code."""
+    state = CliState()
+    sys.exit(run(argv, state))
+
+
+def run(argv: Sequence[str] | None, state: CliState) -> int:
     try:
-        cli.main(args=list(argv) if argv is not None else None, standalone_mode=False)
+        code = cli.main(args=list(argv) if argv is not None else None, standalone_mode=False, obj=state)
     except BridgeError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(EXIT_ERROR)
+        return _fail(state.redact(str(exc)), exc.exit_code)
     except click.exceptions.Abort:
-        click.echo("aborted", err=True)
-        sys.exit(EXIT_ERROR)
+        return _fail("aborted", EXIT_BAD_INPUT)
     except click.ClickException as exc:
-        exc.show()
-        sys.exit(EXIT_ERROR)
-    sys.exit(EXIT_OK)
+        return _fail(f"{state.redact(exc.format_message())} (see --help)", EXIT_BAD_INPUT)
+    except KeyboardInterrupt:
+        return _fail("interrupted", EXIT_INTERRUPTED)
+    except Exception as exc:  # a bug of ours: still one line, still without secrets
+        return _fail(internal_error(exc, state.redact), EXIT_FAILED)
+    return code if isinstance(code, int) else EXIT_OK
+
+
+def _fail(message: str, code: int) -> int:
+    click.echo(f"error: {message}", err=True)
+    return code
+
+
+def internal_error(exc: BaseException, redact: Redactor) -> str:
+    """`internal error (KeyError at bridge/join/x.py:12): ...`: enough to report, no traceback, no secret."""
+    frames = [f for f in traceback.extract_tb(exc.__traceback__) if f"{os.sep}bridge{os.sep}" in f.filename]
+    where = ""
+    if frames:
+        last = frames[-1]
+        where = f" at bridge{last.filename.rsplit(f'{os.sep}bridge', 1)[1]}:{last.lineno}"
+    return (
+        f"internal error ({type(exc).__name__}{where}): {redact(str(exc))[:300]}. This is a bug in the bridge; "
+        "please report it with the command you ran."
+    )

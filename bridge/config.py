@@ -1,7 +1,10 @@
 """The one typed configuration of the bridge: built in Python, loaded from YAML, or from CLI flags.
 
 YAML files may use `${VAR}` and `${VAR:-default}`, as DataHub recipes do; the environment is passed in by
-the caller (the CLI passes `os.environ`), never read here. Secrets are `SecretStr`: they print as `**********`.
+the caller (the CLI passes `os.environ`), never read here. Variables are substituted into the parsed values,
+after parsing: a value holding `"`, `#`, `:` or a newline stays one value and cannot change the document's
+structure. Secrets are `SecretStr`: they print as `**********`, and no message of this module quotes a value
+(a YAML error names the line and column; a validation error names the setting).
 The flat keys of the original in-house connector (PRODUCT.md section 6) are accepted and mapped onto this
 model; the old Cosmos prefix-guessing keys are accepted with a warning, since the manifest now decides.
 """
@@ -12,13 +15,24 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import unquote
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
+from bridge.db_url import DbTarget, parse_db_url, target_from_fields
 from bridge.errors import ConfigError
+from bridge.redact import basic_auth_value
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+# DataHub's environments (FabricType; `ALL_ENV_TYPES` of acryl-datahub 1.7, held equal by a test): DataHub's
+# own connectors refuse any other `env`, so the bridge does too, rather than emit URNs nobody else makes.
+DATAHUB_ENVS = frozenset({
+    "CERT", "CORP", "DEV", "EI", "NON_PROD", "PRD", "PRE", "PROD", "QA", "RVW", "SANDBOX", "SBX", "SIT", "STG",
+    "TEST", "TST", "UAT",
+})  # fmt: skip
+# Characters that separate the parts of a DataHub URN; a name holding one would make a different URN.
+URN_RESERVED = frozenset(",()\u241f")
 
 
 class _Section(BaseModel):
@@ -38,6 +52,22 @@ class AirflowDbConfig(_Section):
     database: str = "airflow"
     username: str | None = None
     password: SecretStr | None = None
+    statement_timeout: float = Field(300.0, gt=0, description="seconds one statement may run (PostgreSQL)")
+    lock_timeout: float = Field(30.0, gt=0, description="seconds a statement may wait for a table lock (PostgreSQL)")
+
+    @model_validator(mode="after")
+    def _parsable(self) -> AirflowDbConfig:
+        self.target()  # a URL that cannot be read is a ConfigError now, before anything is read
+        return self
+
+    def target(self) -> DbTarget | None:
+        """The database to open: `url` as given, else the separate fields; None when neither is set."""
+        if self.url is not None:
+            return parse_db_url(self.url.get_secret_value(), "airflow_db.url")
+        if not self.host:
+            return None
+        password = self.password.get_secret_value() if self.password else None
+        return target_from_fields(self.host, self.port, self.database, self.username, password)
 
 
 class AirflowApiConfig(_Section):
@@ -60,6 +90,22 @@ class AirflowApiConfig(_Section):
     max_retries: int = 5
     max_workers: int = 4
 
+    @model_validator(mode="before")
+    @classmethod
+    def _credentials_out_of_url(cls, data: Any) -> Any:
+        """`https://user:pass@airflow` means basic auth: the credentials move to their fields, and the URL
+        the bridge keeps (and writes into links) has none."""
+        if not isinstance(data, dict) or not isinstance(data.get("url"), str):
+            return data
+        url, username, password = split_credentials(data["url"], "airflow_api.url")
+        data = {**data, "url": url}
+        if username or password:
+            data.setdefault("username", username)
+            data.setdefault("password", password)
+            if data.get("auth", "none") == "none":
+                data["auth"] = "basic"
+        return data
+
 
 class SinkConfig(_Section):
     """Where the MCPs go. `datahub-rest` authenticates with a static `token` or with OIDC client credentials
@@ -80,6 +126,16 @@ class SinkConfig(_Section):
     timeout: float = Field(30.0, gt=0, description="seconds to wait for one answer (REST, token, Kafka delivery)")
     bootstrap: str | None = None
     schema_registry_url: str | None = None
+
+    @field_validator("server")
+    @classmethod
+    def _server_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        url, username, password = split_credentials(value, "sink.server")
+        if username or password:
+            raise ValueError("holds credentials: give them as sink.token (or sink.oidc_*) instead")
+        return url
 
     @model_validator(mode="after")
     def _one_way_to_authenticate(self) -> SinkConfig:
@@ -123,6 +179,45 @@ class BridgeConfig(_Section):
     def _accept_legacy_keys(cls, data: Any) -> Any:
         return map_legacy_keys(data) if isinstance(data, dict) else data
 
+    def secrets(self) -> list[str]:
+        """Every secret value of the configuration, for the redactor: passwords, tokens, client secrets, the
+        password inside a DB URL and the credential of basic auth."""
+        found = [
+            value.get_secret_value()
+            for section in (self.airflow_db, self.airflow_api, self.sink)
+            for value in section.__dict__.values()
+            if isinstance(value, SecretStr)
+        ]
+        target = self.airflow_db.target()
+        found += [target.password] if target is not None and target.password else []
+        api = self.airflow_api
+        if api.username and api.password:
+            found.append(basic_auth_value(api.username, api.password.get_secret_value()))
+        return found
+
+    @field_validator("env")
+    @classmethod
+    def _datahub_env(cls, value: str) -> str:
+        if value.upper() not in DATAHUB_ENVS:
+            raise ValueError(f"must be one of DataHub's environments: {', '.join(sorted(DATAHUB_ENVS))}")
+        return value.upper()
+
+    @field_validator("platform_instance", "dbt_platform_instance", "airflow_cluster")
+    @classmethod
+    def _urn_part(cls, value: str | None) -> str | None:
+        if value is not None and (not value.strip() or URN_RESERVED & set(value)):
+            raise ValueError("must be a non-empty name without , ( or ) (they separate the parts of DataHub URNs)")
+        return value
+
+    @field_validator("domain_rules")
+    @classmethod
+    def _domain_rules(cls, rules: dict[str, str]) -> dict[str, str]:
+        for pattern, domain in rules.items():
+            checked_regex(pattern)
+            if not domain.strip() or URN_RESERVED & set(domain):
+                raise ValueError(f"the domain of rule {pattern!r} must be a domain id or URN without , ( or )")
+        return rules
+
 
 # The original connector's flat keys -> (section, field) in this model.
 _LEGACY_KEYS: dict[str, tuple[str, str]] = {
@@ -155,18 +250,19 @@ _LEGACY_COSMOS_KEYS = (
 
 
 def map_legacy_keys(data: dict[str, Any]) -> dict[str, Any]:
-    """A copy of `data` with the original connector's flat keys moved into this model's sections."""
+    """A copy of `data` with the original connector's flat keys moved into this model's sections. Warnings
+    given in (those of a configuration validated before) are kept."""
+    warnings: list[str] = list(data.get("warnings", ()))
     data = {key: value for key, value in data.items() if key != "warnings"}
-    warnings: list[str] = []
     for key, (section, field) in _LEGACY_KEYS.items():
         if key in data:
-            data.setdefault(section, {})
-            data[section] = {**data[section], field: data.pop(key)}
+            data[section] = {**_mapping(data.get(section, {}), section), field: data.pop(key)}
     _map_legacy_auth(data)
     if data.pop("metadata_db_enabled", True) is False:
         data.pop("airflow_db", None)
     if "domain_pattern_mapping" in data:
-        data["domain_rules"] = {**data.pop("domain_pattern_mapping"), **data.get("domain_rules", {})}
+        mapping = _mapping(data.pop("domain_pattern_mapping"), "domain_pattern_mapping")
+        data["domain_rules"] = {**mapping, **_mapping(data.get("domain_rules", {}), "domain_rules")}
     if "cosmos_schema_mapping" in data:
         data["legacy_cosmos_schema_mapping"] = data.pop("cosmos_schema_mapping")
         warnings.append(
@@ -181,10 +277,22 @@ def map_legacy_keys(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+def _mapping(value: Any, setting: str) -> dict[str, Any]:
+    """A section given as a mapping (or a section model, from Python); anything else is named (a ValueError
+    pydantic reports)."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(exclude_unset=True)
+    if not isinstance(value, dict):
+        raise ValueError(f"{setting} must be a mapping of settings (found: {type(value).__name__})")
+    return value
+
+
 def _map_legacy_auth(data: dict[str, Any]) -> None:
     server, realm = data.pop("keycloak_server", None), data.pop("keycloak_realm", None)
-    api = dict(data.get("airflow_api", {}))
+    api = dict(_mapping(data.get("airflow_api", {}), "airflow_api"))
     if server and realm:
+        if not isinstance(server, str) or not isinstance(realm, str):
+            raise ValueError("keycloak_server and keycloak_realm must be text")
         api["oidc_token_url"] = f"{server.rstrip('/')}/realms/{realm}/protocol/openid-connect/token"
     if "auth" not in api and (api.get("oidc_client_id") or api.get("oidc_token_url")):
         api["auth"] = "oidc"
@@ -195,7 +303,7 @@ def _map_legacy_auth(data: dict[str, Any]) -> None:
 
 
 def expand_env(text: str, environ: Mapping[str, str], source: str) -> str:
-    """Replace `${VAR}` and `${VAR:-default}`; a missing variable without default is a ConfigError."""
+    """Replace `${VAR}` and `${VAR:-default}` in one value; a missing variable without default is a ConfigError."""
 
     def substitute(match: re.Match[str]) -> str:
         name, default = match.group(1), match.group(2)
@@ -208,22 +316,81 @@ def expand_env(text: str, environ: Mapping[str, str], source: str) -> str:
     return _ENV_REF.sub(substitute, text)
 
 
+def expand_env_values(data: Any, environ: Mapping[str, str], source: str) -> Any:
+    """`expand_env` applied to every text value of a parsed document (keys are left as written)."""
+    if isinstance(data, str):
+        return expand_env(data, environ, source)
+    if isinstance(data, dict):
+        return {key: expand_env_values(value, environ, source) for key, value in data.items()}
+    if isinstance(data, list):
+        return [expand_env_values(value, environ, source) for value in data]
+    return data
+
+
 def load_config(path: str | Path, environ: Mapping[str, str]) -> BridgeConfig:
     """Read a YAML configuration file (a bare one, or a recipe whose `source.config` holds it)."""
+    return build_config(load_config_data(path, environ), str(path))
+
+
+def load_config_data(path: str | Path, environ: Mapping[str, str]) -> dict[str, Any]:
+    """The settings of a YAML file as data (variables substituted), not yet validated."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(f"{path}: the configuration file is not UTF-8 text.") from None
     except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the configuration file ({exc.strerror}).") from exc
+        raise ConfigError(f"{path}: cannot read the configuration file ({exc.strerror}).") from None
     try:
-        data = yaml.safe_load(expand_env(text, environ, str(path))) or {}
+        data = yaml.safe_load(text) or {}
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML ({exc}).") from exc
+        raise ConfigError(f"{path}: not valid YAML{yaml_error_position(exc)}.") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of settings at the top level.")
     if isinstance(data.get("source"), dict):
-        data = data["source"].get("config", {})
-    return build_config(data, str(path))
+        data = data["source"].get("config") or {}
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: source.config must be a mapping of settings.")
+    return dict(expand_env_values(data, environ, str(path)))
+
+
+def yaml_error_position(exc: yaml.YAMLError) -> str:
+    """` at line 3, column 7 (mapping values are not allowed here)`: where, and what, but never the text there
+    (a value on that line may be a secret, so anything the parser quotes is left out)."""
+    mark = getattr(exc, "problem_mark", None)
+    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+    problem = getattr(exc, "problem", None) or ""
+    problem = re.sub(r"'[^']*'|\"[^\"]*\"", "…", str(problem)).strip()
+    return f"{where} ({problem})" if problem else where
+
+
+def split_credentials(url: str, setting: str) -> tuple[str, str | None, str | None]:
+    """An http(s) URL without its user info, and the user name and password it held (percent-decoded).
+    A URL that is not http(s) with a host is a ValueError that quotes none of it."""
+    scheme, separator, rest = url.strip().partition("://")
+    if not separator or scheme.lower() not in ("http", "https"):
+        raise ValueError(f"{setting} must be an http:// or https:// URL")
+    end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    userinfo, at, hostport = rest[:end].rpartition("@")
+    if not hostport or "@" in rest[end:]:
+        raise ValueError(f"{setting} has no host, or an unencoded @ in its credentials (write @ as %40)")
+    _check_port(hostport, setting)
+    username, _, password = userinfo.partition(":")
+    clean = f"{scheme.lower()}://{hostport}{rest[end:]}"
+    return clean, unquote(username) or None if at else None, unquote(password) or None if at else None
+
+
+def _check_port(hostport: str, setting: str) -> None:
+    port = hostport.rsplit("]", 1)[-1].rpartition(":")[2] if ":" in hostport.rsplit("]", 1)[-1] else ""
+    if port and (not port.isdigit() or not 0 < int(port) < 65536):
+        raise ValueError(f"{setting}: the port is not a number from 1 to 65535")
+
+
+def checked_regex(pattern: str) -> re.Pattern[str]:
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"{pattern!r} is not a valid regular expression ({exc.msg} at position {exc.pos})") from None
 
 
 def build_config(data: Mapping[str, Any], source: str = "configuration") -> BridgeConfig:
@@ -231,5 +398,8 @@ def build_config(data: Mapping[str, Any], source: str = "configuration") -> Brid
     try:
         return BridgeConfig.model_validate(dict(data))
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg']}" for e in exc.errors())
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or '(top)'}: {e['msg'].removeprefix('Value error, ')}"
+            for e in exc.errors()
+        )
         raise ConfigError(f"{source}: {problems}.") from None

@@ -5,28 +5,38 @@
     +-- SourceError                  an input could not be read
     |   +-- ArtifactError            a dbt artifact (manifest, run_results, catalog) is missing or corrupt
     |   |   +-- UnsupportedSchemaVersionError   the artifact's schema version is outside the supported range
-    |   +-- AirflowDbError           the Airflow metadata database
-    |   |   +-- AirflowDbUnreachableError       host/port did not answer
+    |   +-- AirflowDbError           the Airflow metadata database (a wrong database name, an unreadable file)
+    |   |   +-- AirflowDbUnreachableError  [3] host/port did not answer
+    |   |   +-- AirflowDbQueryError        [3] a statement failed while reading (connection lost, ...)
+    |   |   |   +-- AirflowDbTimeoutError  [3] a statement or lock wait ran past its configured timeout
     |   |   +-- AirflowDbAuthError         the server refused the credentials
     |   |   +-- AirflowSchemaError         not an Airflow database, or a schema version we do not read
-    |   +-- AirflowApiError          the Airflow REST API
+    |   +-- AirflowApiError          the Airflow REST API (an answer that is not what the API gives)
     |       +-- AirflowApiAuthError        401/403 that survives a token refresh
     |       +-- AirflowApiNotFoundError    404/405: no such endpoint or object
-    |       +-- AirflowApiUnavailableError      retries ran out (429/5xx/timeouts)
+    |       +-- AirflowApiUnavailableError [3] retries ran out (429/5xx/timeouts, a body cut short)
     +-- JoinError                    the inputs cannot be joined at all (per-item problems go to the report)
-    +-- SinkError                    emitting failed; `transient` says whether a retry can help
+    +-- SinkError                    [3] emitting failed; `transient` says whether a retry can help
         +-- SinkTransientError
         +-- SinkTerminalError
 
-Every message says what failed, where (file, DAG, task, URI, host) and what to do about it. Problems that
-concern one DAG, task or node are not raised: they are collected in the run report (`bridge.model.report`).
+`exit_code` is what the command line exits with: 2 (bad input or configuration: fix it, then run again) by
+default, 3 where marked (a source or sink failed after its retries: the input may be fine, the service was not).
+Every message says what failed, where (file, DAG, task, URI, host) and what to do about it, and carries no
+secret. Problems that concern one DAG, task or node are not raised: they are collected in the run report
+(`bridge.model.report`).
 """
 
 from __future__ import annotations
 
+EXIT_BAD_INPUT = 2
+EXIT_FAILED = 3
+
 
 class BridgeError(Exception):
     """Root of every error the bridge raises on purpose."""
+
+    exit_code = EXIT_BAD_INPUT
 
 
 class ConfigError(BridgeError):
@@ -64,6 +74,18 @@ class AirflowDbError(SourceError):
 class AirflowDbUnreachableError(AirflowDbError):
     """The database server did not answer."""
 
+    exit_code = EXIT_FAILED
+
+
+class AirflowDbQueryError(AirflowDbError):
+    """A statement failed while reading (the server went away, the transaction was cancelled)."""
+
+    exit_code = EXIT_FAILED
+
+
+class AirflowDbTimeoutError(AirflowDbQueryError):
+    """A statement, or its wait for a lock, ran past `airflow_db.statement_timeout` / `lock_timeout`."""
+
 
 class AirflowDbAuthError(AirflowDbError):
     """The database server refused the credentials."""
@@ -86,7 +108,9 @@ class AirflowApiNotFoundError(AirflowApiError):
 
 
 class AirflowApiUnavailableError(AirflowApiError):
-    """The API kept failing (429, 5xx or timeouts) until the retries ran out."""
+    """The API kept failing (429, 5xx, timeouts, bodies cut short) until the retries ran out."""
+
+    exit_code = EXIT_FAILED
 
 
 class JoinError(BridgeError):
@@ -97,6 +121,7 @@ class SinkError(BridgeError):
     """Emitting to a sink failed."""
 
     transient = False
+    exit_code = EXIT_FAILED
 
 
 class SinkTransientError(SinkError):

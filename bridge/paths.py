@@ -21,12 +21,3 @@ def expand_paths(patterns: Sequence[str], what: str) -> list[Path]:
         else:
             paths.append(Path(pattern))
     return paths
-
-
-def write_output(path: Path, data: bytes, what: str) -> None:
-    """Write an output file (report, graph), creating its folder; a failure names the file."""
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(data)
-    except OSError as exc:
-        raise ConfigError(f"cannot write the {what} to {path} ({exc.strerror}). Check the path.") from exc

@@ -6,13 +6,38 @@ from collections import Counter
 
 import orjson
 
+from bridge.errors import BridgeError, ConfigError, SinkError, SourceError
 from bridge.model.graph import LineageGraph
-from bridge.model.report import RunReport
+from bridge.model.report import PROBLEM_CODES, SEVERITIES, Problem, RunReport
 
 DEFAULT_FAIL_ON = frozenset({"error"})
 
 
-def build_report(graph: LineageGraph, emitted: dict[str, int]) -> RunReport:
+def parse_fail_on(text: str) -> frozenset[str]:
+    """`--fail-on`: comma-separated problem codes and severities, or `none` (problems never fail the run)."""
+    rules = frozenset(rule.strip() for rule in text.split(",") if rule.strip())
+    if rules == {"none"}:
+        return frozenset()
+    unknown = sorted(rules - set(PROBLEM_CODES) - set(SEVERITIES))
+    if unknown:
+        raise ConfigError(
+            f"--fail-on: unknown {'rule' if len(unknown) == 1 else 'rules'} {', '.join(unknown)}. Known: none, "
+            f"the severities {', '.join(SEVERITIES)}, and the codes {', '.join(sorted(PROBLEM_CODES))}."
+        )
+    return rules
+
+
+def failure_problem(error: BridgeError) -> Problem:
+    """What stopped a sync, as the report's `failure`: where it happened and the error's own message."""
+    stage = "sink" if isinstance(error, SinkError) else "source" if isinstance(error, SourceError) else "input"
+    return Problem("run-failed", "error", stage, str(error))
+
+
+def build_report(graph: LineageGraph | None, emitted: dict[str, int], failure: BridgeError | None = None) -> RunReport:
+    """Counts of what was read and joined (zero before the join), what was delivered, and the problems."""
+    problem = failure_problem(failure) if failure is not None else None
+    if graph is None:
+        return RunReport(counts=dict.fromkeys(COUNTS, 0), emitted=emitted, problems=(), failure=problem)
     cosmos = [j for j in graph.jobs if "cosmos_role" in j.properties]
     matched = sum(1 for j in cosmos if j.dbt_unique_id or j.properties["cosmos_role"] == "project-test")
     counts = {
@@ -26,21 +51,28 @@ def build_report(graph: LineageGraph, emitted: dict[str, int]) -> RunReport:
         "domains": len(graph.domains),
         "runs": len(graph.runs),
     }
-    return RunReport(counts=counts, emitted=dict(sorted(emitted.items())), problems=graph.problems)
+    return RunReport(counts=counts, emitted=dict(sorted(emitted.items())), problems=graph.problems, failure=problem)
+
+
+COUNTS = ("datasets", "dbt_datasets", "dags", "tasks", "cosmos_tasks", "cosmos_tasks_matched",
+          "cosmos_tasks_unmatched", "domains", "runs")  # fmt: skip
 
 
 def report_as_json(report: RunReport, fail_on: frozenset[str]) -> bytes:
     document = {
-        "ok": not report.failing(fail_on),
+        "ok": not report.failing(fail_on) and report.failure is None,
         "fail_on": sorted(fail_on),
         "counts": report.counts,
         "emitted": report.emitted,
-        "problems": [
-            {"code": p.code, "severity": p.severity, "location": p.location, "message": p.message}
-            for p in report.problems
-        ],
+        "problems": [_problem_json(p) for p in report.problems],
+        "failure": _problem_json(report.failure) if report.failure else None,
     }
     return orjson.dumps(document, option=orjson.OPT_INDENT_2 | orjson.OPT_SORT_KEYS)
+
+
+def _problem_json(problem: Problem) -> dict[str, str]:
+    return {"code": problem.code, "severity": problem.severity, "location": problem.location,
+            "message": problem.message}  # fmt: skip
 
 
 def report_as_text(report: RunReport, fail_on: frozenset[str]) -> str:
@@ -55,5 +87,10 @@ def report_as_text(report: RunReport, fail_on: frozenset[str]) -> str:
     lines.append("problems: " + (", ".join(f"{n} {s}" for s, n in sorted(by_severity.items())) or "none"))
     lines += [f"  {p}" for p in report.problems]
     failing = report.failing(fail_on)
-    lines.append(f"FAILED: {len(failing)} problem(s) match --fail-on {','.join(sorted(fail_on))}" if failing else "ok")
+    if report.failure is not None:
+        lines.append(f"FAILED: the sync stopped ({report.failure.location}); what is above is how far it got")
+    elif failing:
+        lines.append(f"FAILED: {len(failing)} problem(s) match --fail-on {','.join(sorted(fail_on)) or 'none'}")
+    else:
+        lines.append("ok")
     return "\n".join(lines) + "\n"

@@ -5,20 +5,21 @@ This is the only place that knows every edge; each step is a call into read/, jo
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from urllib.parse import quote
 
-from bridge.config import AirflowDbConfig, BridgeConfig
-from bridge.errors import ConfigError
+from bridge.config import BridgeConfig
+from bridge.errors import BridgeError, ConfigError
 from bridge.join.pipeline import join_lineage
 from bridge.model.airflow import AirflowSnapshot
 from bridge.model.dbt import DbtProject
 from bridge.model.graph import LineageGraph
 from bridge.model.report import RunReport
-from bridge.paths import expand_paths, write_output
+from bridge.outputs import write_output
+from bridge.paths import expand_paths
 from bridge.plan import join_settings
 from bridge.report import build_report
 
@@ -27,8 +28,12 @@ Clock = Callable[[], datetime]
 
 @dataclass(frozen=True, slots=True)
 class SyncResult:
-    graph: LineageGraph
+    """The joined graph (None when the sync stopped before the join), the run report, and the error that
+    stopped the sync, if one did (the report then says how far it got)."""
+
+    graph: LineageGraph | None
     report: RunReport
+    failure: BridgeError | None = None
 
 
 def read_projects(patterns: list[str]) -> list[DbtProject]:
@@ -39,31 +44,19 @@ def read_projects(patterns: list[str]) -> list[DbtProject]:
     return [read_manifest(path) for path in expand_paths(patterns, "manifest")]
 
 
-def airflow_db_url(db: AirflowDbConfig) -> str | None:
-    """The database URL: `url` as given, else one built from host/port/database/username/password."""
-    if db.url is not None:
-        return db.url.get_secret_value()
-    if not db.host:
-        return None
-    user = quote(db.username or "", safe="")
-    password = f":{quote(db.password.get_secret_value(), safe='')}" if db.password else ""
-    auth = f"{user}{password}@" if user else ""
-    return f"postgresql://{auth}{db.host}:{db.port}/{db.database}"
-
-
 def read_airflow(config: BridgeConfig, clock: Clock) -> AirflowSnapshot | None:
     """Airflow from its metadata DB, its REST API, or both combined (the DB first); None when neither is
     configured. `airflow_api.read` unset means: read the API only when there is no DB."""
     since = (clock() - timedelta(days=config.run_history.days)).isoformat() if config.run_history.enabled else None
-    url = airflow_db_url(config.airflow_db)
+    has_db = config.airflow_db.target() is not None
     read_api = config.airflow_api.url is not None and (
-        config.airflow_api.read or (config.airflow_api.read is None and url is None)
+        config.airflow_api.read or (config.airflow_api.read is None and not has_db)
     )
     from_db = from_api = None
-    if url is not None:
+    if has_db:
         from bridge.read.airflow_db.reader import read_airflow_db
 
-        from_db = read_airflow_db(url, since=since)
+        from_db = read_airflow_db(config.airflow_db, since=since)
     if read_api:
         from bridge.read.airflow_api.reader import read_airflow_api
 
@@ -75,8 +68,11 @@ def read_airflow(config: BridgeConfig, clock: Clock) -> AirflowSnapshot | None:
     return from_db or from_api
 
 
-def emit_graph(graph: LineageGraph, config: BridgeConfig, snapshot: AirflowSnapshot | None) -> dict[str, int]:
-    """Send the graph to the configured sink; MCP counts by aspect."""
+def emit_graph(
+    graph: LineageGraph, config: BridgeConfig, snapshot: AirflowSnapshot | None, delivered: Counter[str]
+) -> None:
+    """Send the graph to the configured sink. `delivered` receives the MCP counts by aspect that the sink
+    wrote or had acknowledged, also when it fails part way."""
     from bridge.emit.airflow_urls import AirflowUrls
     from bridge.emit.common import EmitOptions
     from bridge.emit.mcps import graph_to_mcps
@@ -86,21 +82,30 @@ def emit_graph(graph: LineageGraph, config: BridgeConfig, snapshot: AirflowSnaps
     sink = open_sink(config.sink)
     try:
         options = EmitOptions(urls=AirflowUrls(config.airflow_api.url, major))
-        return dict(sink.emit(graph_to_mcps(graph, options)).counts)
+        sink.emit(graph_to_mcps(graph, options))
     finally:
+        delivered.update(sink.acknowledged.counts)
         sink.close()
 
 
 def run_sync(config: BridgeConfig, clock: Clock, emit: bool = True, graph_path: Path | None = None) -> SyncResult:
-    projects = read_projects(config.dbt.manifests)
-    snapshot = read_airflow(config, clock)
-    graph = join_lineage(projects, snapshot, join_settings(config))
-    if graph_path is not None:
-        from bridge.model.graph import graph_to_json
+    """Read, join, write the graph, emit. An error on the way does not escape: it is the result's `failure`,
+    with a report of what was read, joined and delivered before it."""
+    graph: LineageGraph | None = None
+    delivered: Counter[str] = Counter()
+    try:
+        projects = read_projects(config.dbt.manifests)
+        snapshot = read_airflow(config, clock)
+        graph = join_lineage(projects, snapshot, join_settings(config))
+        if graph_path is not None:
+            from bridge.model.graph import graph_to_json
 
-        write_output(graph_path, graph_to_json(graph), "graph")
-    emitted = emit_graph(graph, config, snapshot) if emit else {}
-    return SyncResult(graph, build_report(graph, emitted))
+            write_output(graph_path, graph_to_json(graph), "graph")
+        if emit:
+            emit_graph(graph, config, snapshot, delivered)
+    except BridgeError as exc:
+        return SyncResult(graph, build_report(graph, dict(delivered), exc), exc)
+    return SyncResult(graph, build_report(graph, dict(delivered)))
 
 
 def utc_now() -> datetime:

@@ -16,6 +16,10 @@ What we pin, and why:
   which re-sends the request). A `token=` would also show its first and last four characters in the
   emitter's repr; passed this way, no part of it is held outside the provider.
 
+The emitter's session is hardened by `bridge.http`: `timeout` is each request's total deadline (a GMS that
+trickles bytes cannot hold a batch longer), and a redirect to another origin is refused, so the token is never
+sent elsewhere. What GMS says in an error is shown redacted (`bridge.redact`).
+
 A failed batch is re-sent alone (an UPSERT is idempotent); batches GMS acknowledged are never re-sent, and
 `EmitResult` counts only those. Transient failures (no answer, timeouts, 408/425/429, 5xx) are retried;
 anything else raises `SinkTerminalError` at once.
@@ -46,6 +50,8 @@ from datahub.emitter.token_provider import (
 from bridge.config import SinkConfig
 from bridge.emit.sinks import EmitResult, aspect_json
 from bridge.errors import SinkError, SinkTerminalError, SinkTransientError
+from bridge.http import CrossOriginRedirect, harden, hardened_session
+from bridge.redact import Redactor, server_text
 
 logger = logging.getLogger(__name__)
 
@@ -84,7 +90,7 @@ class RestSink:
         self.max_retries = config.max_retries
         self.retry_backoff = config.retry_backoff
         self.sleep = sleep
-        self.secrets = [s.get_secret_value() for s in (config.token, config.oidc_client_secret) if s is not None]
+        self.redact = Redactor(s.get_secret_value() for s in (config.token, config.oidc_client_secret) if s is not None)
         self.token_fetch = ClientCredentials(config) if config.oidc_token_url else None
         self.last_answer = LastAnswer()
         self.acknowledged = EmitResult()
@@ -97,6 +103,7 @@ class RestSink:
             openapi_ingestion=False,
             default_emit_mode=EmitMode.SYNC_PRIMARY,
         )
+        harden(self.emitter.session, config.timeout)
         self.emitter.session.hooks["response"].append(self.last_answer.record)
         try:
             self._attempt("GET /config (connecting)", self.emitter.test_connection)
@@ -155,9 +162,7 @@ class RestSink:
 
     def _redact(self, text: str) -> str:
         """Belt and braces: a server could echo a credential back in its error message."""
-        for secret in self.secrets:
-            text = text.replace(secret, "**********")
-        return text
+        return self.redact(text)
 
 
 def bearer_auth(config: SinkConfig, token_fetch: ClientCredentials | None) -> TokenProviderAuth | None:
@@ -181,7 +186,7 @@ class ClientCredentials:
         assert config.oidc_token_url and config.oidc_client_id and config.oidc_client_secret
         self.url, self.client_id, self.secret = config.oidc_token_url, config.oidc_client_id, config.oidc_client_secret
         self.scope, self.timeout = config.oidc_scope, config.timeout
-        self.session = requests.Session()
+        self.session = hardened_session(self.timeout)
 
     def __call__(self) -> TokenResult:
         form = {"grant_type": "client_credentials", "client_id": self.client_id,
@@ -234,13 +239,14 @@ class LastAnswer:
 
 
 def server_message(response: requests.Response) -> str:
-    """GMS's own explanation (Rest.li errors carry `message`), shortened; its stack trace is left out."""
+    """GMS's own explanation (Rest.li errors carry `message`), shortened; its stack trace is left out. The
+    sink redacts it with its secrets before it is shown."""
     try:
         body = response.json()
     except ValueError:
-        return response.text[:300].strip()
+        return server_text(response.content, Redactor(), limit=300)
     message = body.get("message") if isinstance(body, dict) else None
-    return str(message)[:300] if message else ""
+    return server_text(str(message), Redactor(), limit=300) if message else ""
 
 
 def parse_retry_after(value: str | None) -> float | None:
@@ -267,6 +273,8 @@ def classify(exc: Exception, answer: LastAnswer) -> Failure:
         reason = f"HTTP {answer.status}" + (f": {answer.message}" if answer.message else "")
         return Failure(is_transient_status(answer.status), reason, answer.status, answer.retry_after)
     cause = request_error(exc)
+    if isinstance(cause, CrossOriginRedirect):
+        return Failure(False, str(cause))
     if cause is not None:
         transient = isinstance(cause, TRANSIENT_REQUEST_ERRORS) and not isinstance(cause, TERMINAL_REQUEST_ERRORS)
         return Failure(transient, f"no answer: {no_answer(cause)}")

@@ -56,11 +56,16 @@ def materialized_upstreams(node: DbtNode, nodes: Mapping[str, DbtNode]) -> list[
     return [found[uid] for uid in sorted(found)]
 
 
-def project_datasets(project: DbtProject, settings: JoinSettings) -> list[Dataset]:
-    """One dbt dataset per model, seed, snapshot and source; one warehouse dataset per relation."""
+def project_datasets(
+    project: DbtProject, settings: JoinSettings, owned_by: Mapping[str, DbtProject] | None = None
+) -> list[Dataset]:
+    """One dbt dataset per model, seed, snapshot and source; one warehouse dataset per relation. A node whose
+    `owned_by` project is another (it defines the node too, and wins) makes no dataset here."""
     nodes = project.nodes
     datasets: list[Dataset] = []
     for node in project.of_type(*sorted(RELATION_TYPES)):
+        if owned_by is not None and owned_by.get(node.unique_id, project) is not project:
+            continue
         datasets.append(_dbt_dataset(node, nodes, project.adapter_type, settings))
         if node.relation is not None:
             datasets.append(_warehouse_dataset(node, nodes, project.adapter_type, settings))

@@ -1,5 +1,7 @@
 """The join, step by step: dbt projects + an Airflow snapshot -> one lineage graph and its problems.
 
+    0. dbt checks              a node defined by several manifests (the first by path is used), nodes
+                               without a schema
     1. dbt datasets           every node's dbt entity and warehouse table, siblings and lineage
     2. Cosmos matches          every Cosmos task -> its dbt node, or a reported reason
     3. flows and jobs          DAGs and tasks with their inputs, outputs and upstream tasks
@@ -16,6 +18,7 @@ from __future__ import annotations
 from bridge.join.airflow_jobs import AirflowContext, build_flow, build_jobs
 from bridge.join.assets import AssetResolver
 from bridge.join.cosmos_tasks import TaskMatch, match_cosmos_tasks
+from bridge.join.dbt_checks import duplicate_node_problems, missing_relation_problems, node_owners
 from bridge.join.dbt_datasets import project_datasets
 from bridge.join.enrich import (
     asset_datasets,
@@ -35,10 +38,14 @@ from bridge.model.report import Problem
 
 
 def join_lineage(projects: list[DbtProject], snapshot: AirflowSnapshot | None, settings: JoinSettings) -> LineageGraph:
-    datasets = merge_datasets([d for project in projects for d in project_datasets(project, settings)])
+    projects = sorted(projects, key=lambda p: p.manifest_path)
+    owners = node_owners(projects)
+    problems = [*duplicate_node_problems(projects, owners), *missing_relation_problems(projects)]
+    datasets = merge_datasets([d for p in projects for d in project_datasets(p, settings, owned_by=owners)])
     snapshot = snapshot or AirflowSnapshot(source="db", airflow_version=None, schema_revision=None, dags={})
     matches = match_cosmos_tasks(snapshot.dags, projects)
-    flows, jobs, problems = _flows_and_jobs(projects, snapshot, matches, datasets, settings)
+    flows, jobs, airflow_problems = _flows_and_jobs(projects, snapshot, matches, datasets, settings)
+    problems += airflow_problems
     datasets = merge_datasets(datasets + asset_datasets(jobs, datasets, settings))
     datasets, flows, jobs, domain_problems = assign_domains(projects, datasets, flows, jobs, settings)
     datasets = assign_producer_ownership(assign_dbt_owners(projects, datasets), flows, jobs)

@@ -6,6 +6,21 @@ from dataclasses import dataclass
 from typing import Literal
 
 Severity = Literal["error", "warning", "info"]
+SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
+
+# Every problem code the bridge reports, with what it means: `--fail-on` accepts these and the severities.
+PROBLEM_CODES: dict[str, str] = {
+    "bad-serialized-dag": "a DAG's serialized row cannot be decoded; the DAG is skipped",
+    "domain-conflict": "a DAG's dbt models disagree on its domain; none is set",
+    "duplicate-dbt-node": "two manifests define the same dbt node; the first manifest (by path) wins",
+    "legacy-guess-wrong": "the old prefix mapping would have placed a model in another table",
+    "node-without-relation": "a dbt node has no schema or relation in the manifest, so no warehouse table",
+    "rest-client": "a note from the Airflow REST client (TLS verification off, ...)",
+    "source-limitation": "a fact the Airflow source (REST) cannot give",
+    "unknown-asset-scheme": "an asset URI whose scheme maps to no dataset platform; kept as it is",
+    "unmatched-cosmos-task": "a Cosmos task matched to no dbt node",
+    "run-failed": "the sync stopped: a source, a sink or an input failed (the report says how far it got)",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,8 +41,9 @@ class RunReport:
     """What one sync read, joined and emitted, and every problem it found, with where it is."""
 
     counts: dict[str, int]
-    emitted: dict[str, int]  # MCPs by aspect name
+    emitted: dict[str, int]  # MCPs by aspect name (delivered: written, or acknowledged by the server)
     problems: tuple[Problem, ...]
+    failure: Problem | None = None  # what stopped the sync (code `run-failed`), when something did
 
     def failing(self, fail_on: frozenset[str]) -> list[Problem]:
         """The problems that fail the run: those whose code or severity is named in `fail_on`."""

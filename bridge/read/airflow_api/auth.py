@@ -19,6 +19,7 @@ import requests
 
 from bridge.config import AirflowApiConfig
 from bridge.errors import AirflowApiAuthError, ConfigError
+from bridge.http import request_failure
 
 Clock = Callable[[], float]
 # A token is fetched again when less than this is left of its life (covers clock skew and slow requests).
@@ -147,7 +148,7 @@ def _token_request(session: requests.Session, method: str, url: str, **kwargs: o
     try:
         response = session.post(url, **kwargs)  # type: ignore[arg-type]
     except requests.RequestException as exc:
-        problem = type(exc).__name__
+        problem = request_failure(exc).reason
         message = f"Airflow API auth {method}: token endpoint {url} did not answer ({problem})."
         raise AirflowApiAuthError(message) from None
     if response.status_code >= 400:

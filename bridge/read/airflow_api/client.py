@@ -5,7 +5,10 @@
 - A 401 makes the auth method fetch a new token once; a second 401 is an AirflowApiAuthError.
 - Listings are read with `limit`/`offset` until `total_entries` items came: a short page does not end a
   listing, and a server that ignores `offset` (the same page again) is detected instead of looped on.
-- Every request is counted; no message carries a credential.
+- Every request is counted; no message carries a credential, and what a server says in an error (its JSON
+  `detail`, an HTML error page) is shown redacted and shortened (`bridge.redact.server_text`).
+- The session is hardened by `bridge.http`: `timeout` is also each request's total deadline (a server that
+  trickles bytes cannot hold it longer), and redirects to another origin are refused, not followed.
 """
 
 from __future__ import annotations
@@ -32,7 +35,9 @@ from bridge.errors import (
     AirflowApiUnavailableError,
     ConfigError,
 )
+from bridge.http import hardened_session, request_failure
 from bridge.read.airflow_api.auth import Auth, make_auth
+from bridge.redact import Redactor, basic_auth_value, server_text
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +62,7 @@ class ApiClient:
     requests_made: int = 0
     retries_made: int = 0
     warnings: list[str] = field(default_factory=list)
+    redact: Redactor = field(default_factory=Redactor)
 
     def url(self, path: str) -> str:
         return f"{self.base_url}{self.prefix}{path}"
@@ -105,7 +111,7 @@ class ApiClient:
             )
         if response.status_code >= 400:
             error = AirflowApiNotFoundError if response.status_code in (404, 405) else AirflowApiError
-            raise error(f"Airflow API {method} {url}: HTTP {response.status_code} {_detail(response)}")
+            raise error(f"Airflow API {method} {url}: HTTP {response.status_code} {_detail(response, self.redact)}")
         return response
 
     def _send(self, method: str, url: str, params: Mapping[str, object] | None) -> requests.Response:
@@ -126,6 +132,7 @@ class ApiClient:
         raise AssertionError("unreachable")
 
     def _attempt(self, method: str, url: str, params: Mapping[str, object] | None) -> requests.Response | str:
+        """The answer, or why there was none when a retry may help; an AirflowApiError when it cannot."""
         try:
             return self.session.request(
                 method,
@@ -134,9 +141,12 @@ class ApiClient:
                 headers=self.auth.headers(),
                 timeout=self.config.timeout,
             )
-        except (requests.ConnectionError, requests.Timeout) as exc:
-            log.info("Airflow API %s %s: %s, retrying", method, url, type(exc).__name__)
-            return type(exc).__name__
+        except requests.RequestException as exc:
+            failure = request_failure(exc)
+            if not failure.transient:
+                raise AirflowApiError(f"Airflow API {method} {url}: {self.redact(failure.reason)}.") from None
+            log.info("Airflow API %s %s: %s, retrying", method, url, failure.reason)
+            return failure.reason
 
 
 def backoff_delay(attempt: int, response: requests.Response | None, rng: random.Random | None = None) -> float:
@@ -167,26 +177,37 @@ def _listing(body: Any, key: str, url: str) -> tuple[list[Any], int]:
     return body[key], int(total) if isinstance(total, int) else len(body[key])
 
 
-def _detail(response: requests.Response) -> str:
+def _detail(response: requests.Response, redact: Redactor) -> str:
+    """What the server said about an error: its JSON `detail`/`title`, or the text of its page, redacted."""
     try:
         body = orjson.loads(response.content)
     except orjson.JSONDecodeError:
-        return ""
+        text = server_text(response.content, redact)
+        return f"({text})" if text else ""
     detail = body.get("detail") or body.get("title") if isinstance(body, dict) else None
-    return f"({str(detail)[:200]})" if detail else ""
+    return f"({server_text(str(detail), redact)})" if detail else ""
 
 
 def open_client(config: AirflowApiConfig, sleep: Sleep = time.sleep) -> ApiClient:
     """A client for the configured Airflow, with the API version chosen from what the server answers."""
     if not config.url:
         raise ConfigError("airflow_api.url is not set.")
-    session = requests.Session()
+    session = hardened_session(config.timeout)
     session.verify = _tls_setting(config)
     base_url = config.url.rstrip("/")
-    client = ApiClient(base_url, config, session, make_auth(config, session, base_url), sleep)
+    auth = make_auth(config, session, base_url)
+    client = ApiClient(base_url, config, session, auth, sleep, redact=api_redactor(config))
     if session.verify is False:
         client.warnings.append(f"TLS verification is off for {base_url} (airflow_api.verify_ssl: false).")
     return client
+
+
+def api_redactor(config: AirflowApiConfig) -> Redactor:
+    """The configured credentials, in every form they travel in, for redacting what servers answer."""
+    secrets = [s.get_secret_value() for s in (config.password, config.token, config.oidc_client_secret) if s]
+    if config.username and config.password:
+        secrets.append(basic_auth_value(config.username, config.password.get_secret_value()))
+    return Redactor(secrets)
 
 
 def _tls_setting(config: AirflowApiConfig) -> bool | str:

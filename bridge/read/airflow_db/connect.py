@@ -2,27 +2,32 @@
 
 One small interface for both: `AirflowDb.query` (all rows of a small statement) and `AirflowDb.stream` (the
 rows of a large one, a batch at a time). Every read happens in one read-only transaction: on PostgreSQL
-`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY` (one consistent snapshot for all statements), on SQLite a
-file opened with `mode=ro`, `PRAGMA query_only` and one `BEGIN`. `AirflowDb` counts the statements sent
-through it. JSON columns come back as text on both (the reader decodes one value at a time). Driver errors
-are translated where they enter, naming host and port (or the file), never the password.
+`BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY` (one consistent snapshot for all statements) with a
+statement and a lock timeout (`airflow_db.statement_timeout`, `lock_timeout`), on SQLite a file opened with
+`mode=ro` (or `immutable=1`, see `open_sqlite`), `PRAGMA query_only` and one `BEGIN`. `AirflowDb` counts the
+statements sent through it. JSON columns come back as text on both (the reader decodes one value at a time).
+Driver errors are translated where they enter, naming host and port (or the file) and, for a timeout, the
+table the statement read; never the password. PostgreSQL is given the parts of a URL (`bridge.db_url`).
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
-from urllib.parse import unquote, urlsplit
 
 import psycopg2
 
 from bridge.config import AirflowDbConfig
+from bridge.db_url import DbTarget, parse_db_url
 from bridge.errors import (
     AirflowDbAuthError,
     AirflowDbError,
+    AirflowDbQueryError,
+    AirflowDbTimeoutError,
     AirflowDbUnreachableError,
     AirflowSchemaError,
     ConfigError,
@@ -43,6 +48,8 @@ _MISSING_RELATION = ("does not exist", "no such table", "file is not a database"
 STREAM_BATCH = 1000
 _DRIVER_ERRORS = (psycopg2.Error, sqlite3.Error)
 _JSON_OIDS = (114, 3802)  # PostgreSQL's json and jsonb types
+_QUERY_CANCELED, _LOCK_NOT_AVAILABLE = "57014", "55P03"  # SQLSTATEs of statement_timeout and lock_timeout
+_FROM_TABLE = re.compile(r"(?i)\bFROM\s+([A-Za-z_][A-Za-z0-9_]*)")
 
 
 @dataclass
@@ -69,7 +76,7 @@ class AirflowDb:
             cursor.execute(self._text(sql), tuple(params))
             return list(cursor.fetchall())
         except _DRIVER_ERRORS as exc:
-            raise query_error(self.where, exc) from exc
+            raise query_error(self.where, exc, sql) from None
         finally:
             cursor.close()
 
@@ -96,7 +103,7 @@ class AirflowDb:
                 self.fetches += 1
                 yield from found
         except _DRIVER_ERRORS as exc:
-            raise query_error(self.where, exc) from exc
+            raise query_error(self.where, exc, sql) from None
         finally:
             cursor.close()
 
@@ -111,63 +118,81 @@ class AirflowDb:
         self.connection.close()  # the read-only transaction ends with the connection
 
 
-def query_error(where: str, exc: BaseException) -> AirflowDbError:
-    """A driver error while reading: a missing table means the schema is not what alembic_version says."""
+def query_error(where: str, exc: BaseException, sql: str = "") -> AirflowDbError:
+    """A driver error while reading: a timeout names the statement that waited; a missing table means the
+    schema is not what alembic_version says; a damaged SQLite file is told apart from both."""
     message = first_line(exc)
+    code = getattr(exc, "pgcode", None)
+    if code in (_LOCK_NOT_AVAILABLE, _QUERY_CANCELED):
+        return timeout_error(where, code, statement_label(sql))
+    if "malformed" in message or "file is not a database" in message or "not a database" in message:
+        return AirflowDbError(f"Airflow DB {where}: the file is damaged ({message}). Copy it again from Airflow.")
     if any(words in message for words in _MISSING_RELATION):
         return AirflowSchemaError(
             f"Airflow DB {where}: {message}. This database does not have the tables of the Airflow schema "
             "the bridge expected; check the database name in the URL."
         )
-    return AirflowDbError(f"Airflow DB {where}: reading failed ({message}). Check the server, then retry.")
+    return AirflowDbQueryError(f"Airflow DB {where}: reading failed ({message}). Check the server, then retry.")
 
 
-def open_db(target: str | AirflowDbConfig) -> AirflowDb:
-    """Open a URL (`postgresql://...`, `sqlite:///...`) or the `airflow_db` section of the configuration."""
-    if isinstance(target, str):
-        return open_url(target)
-    if target.url is not None:
-        return open_url(target.url.get_secret_value())
-    if not target.host:
-        raise ConfigError("no Airflow DB configured: set airflow_db.url, or airflow_db.host (metadata_db_host).")
-    password = target.password.get_secret_value() if target.password else None
-    params = {"host": target.host, "port": target.port, "dbname": target.database, "user": target.username}
-    where = f"{target.host}:{target.port}/{target.database}"
-    return open_postgres({**params, "password": password}, where, secrets=[password])
-
-
-def open_url(url: str) -> AirflowDb:
-    scheme = urlsplit(url).scheme.lower()
-    if scheme.startswith("sqlite"):
-        return open_sqlite(Path(sqlite_path(url)))
-    if scheme.startswith("postgres"):
-        password = urlsplit(url).password
-        dsn = "postgresql://" + url.split("://", 1)[1]  # also SQLAlchemy's postgresql+psycopg2://
-        return open_postgres({"dsn": dsn}, describe(url), secrets=[password, unquote(password or "")])
-    raise ConfigError(
-        f"Airflow DB URL scheme {scheme or '(none)'!r} is not supported: use postgresql://user@host:port/db "
-        "or sqlite:////absolute/path/to/airflow.db."
+def timeout_error(where: str, code: str, statement: str) -> AirflowDbTimeoutError:
+    if code == _LOCK_NOT_AVAILABLE:
+        return AirflowDbTimeoutError(
+            f"Airflow DB {where}: the statement {statement} waited too long for a lock (airflow_db.lock_timeout); "
+            "a migration or maintenance job holds the table. Retry when it has finished, or raise "
+            "airflow_db.lock_timeout."
+        )
+    return AirflowDbTimeoutError(
+        f"Airflow DB {where}: the statement {statement} ran past airflow_db.statement_timeout and was "
+        "cancelled. Retry when the database is less busy, or raise airflow_db.statement_timeout."
     )
 
 
-def describe(url: str) -> str:
-    """`host:port/database` (or the SQLite path) of a URL, without credentials."""
-    parts = urlsplit(url)
-    if parts.scheme.lower().startswith("sqlite"):
-        return sqlite_path(url)
-    return f"{parts.hostname or 'localhost'}:{parts.port or 5432}{parts.path}"
+def statement_label(sql: str) -> str:
+    """`reading dag_run` for a statement, by the first table it reads (for messages)."""
+    found = _FROM_TABLE.search(sql)
+    return f"reading {found.group(1)}" if found else "of the read"
 
 
-def sqlite_path(url: str) -> str:
-    """The file of a SQLAlchemy-style SQLite URL: `sqlite:///relative.db`, `sqlite:////absolute.db`."""
-    rest = url.split("://", 1)[1].split("?", 1)[0]
-    return unquote(rest[1:] if rest.startswith("/") else rest)
+def open_db(target: str | DbTarget | AirflowDbConfig) -> AirflowDb:
+    """Open a URL (`postgresql://...`, `sqlite:///...`), a parsed target, or the `airflow_db` section."""
+    timeouts = DEFAULT_TIMEOUTS
+    if isinstance(target, AirflowDbConfig):
+        timeouts = Timeouts(target.statement_timeout, target.lock_timeout)
+        found = target.target()
+        if found is None:
+            raise ConfigError("no Airflow DB configured: set airflow_db.url, or airflow_db.host (metadata_db_host).")
+        target = found
+    elif isinstance(target, str):
+        target = parse_db_url(target)
+    if target.dialect == "sqlite":
+        assert target.path is not None
+        return open_sqlite(Path(target.path))
+    return open_postgres(target, timeouts)
+
+
+@dataclass(frozen=True, slots=True)
+class Timeouts:
+    """Seconds a statement may run, and may wait for a lock, on PostgreSQL."""
+
+    statement: float
+    lock: float
+
+    def options(self) -> str:
+        return f"-c statement_timeout={int(self.statement * 1000)} -c lock_timeout={int(self.lock * 1000)}"
+
+
+DEFAULT_TIMEOUTS = Timeouts(300.0, 30.0)
 
 
 def open_sqlite(path: Path) -> AirflowDb:
-    if not path.is_file():
-        raise AirflowDbUnreachableError(f"Airflow SQLite DB {path}: file not found. Check the path in the URL.")
-    connection = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, isolation_level=None)
+    """A SQLite file, read-only: `mode=ro`, or `immutable=1` for a WAL-mode copy with no WAL beside it, so
+    that reading creates no `-wal`/`-shm` files and works from a read-only folder."""
+    header = sqlite_header(path)
+    options = "mode=ro"
+    if header[18:20] == b"\x02\x02" and not path.with_name(path.name + "-wal").exists():
+        options = "immutable=1"  # a WAL database nobody has open: nothing else writes it while we read
+    connection = sqlite3.connect(f"{path.resolve().as_uri()}?{options}", uri=True, isolation_level=None)
     try:
         connection.execute("PRAGMA query_only = 1")
         connection.execute("BEGIN")
@@ -177,14 +202,43 @@ def open_sqlite(path: Path) -> AirflowDb:
     return AirflowDb(connection, "sqlite", str(path))
 
 
-def open_postgres(params: dict[str, Any], where: str, secrets: Sequence[str | None]) -> AirflowDb:
+def sqlite_header(path: Path) -> bytes:
+    """The first 100 bytes of a SQLite file; a missing, unreadable or foreign file is named, with what to do."""
     try:
-        connection = psycopg2.connect(**params, connect_timeout=CONNECT_TIMEOUT_S)
+        with path.open("rb") as file:
+            header = file.read(100)
+    except FileNotFoundError:
+        raise AirflowDbError(f"Airflow SQLite DB {path}: file not found. Check the path in the URL.") from None
+    except IsADirectoryError:
+        raise AirflowDbError(f"Airflow SQLite DB {path}: is a folder. Give the path of the database file.") from None
+    except PermissionError:
+        raise AirflowDbError(
+            f"Airflow SQLite DB {path}: permission denied. Run the bridge as a user who may read the file, "
+            "or copy it somewhere readable."
+        ) from None
+    except OSError as exc:
+        raise AirflowDbError(f"Airflow SQLite DB {path}: cannot be read ({exc.strerror}).") from None
+    if not header.startswith(b"SQLite format 3\x00"):
+        raise AirflowDbError(
+            f"Airflow SQLite DB {path}: not a SQLite database (damaged, or another kind of file). "
+            "Copy it again from Airflow, or check the path."
+        )
+    return header
+
+
+def open_postgres(target: DbTarget, timeouts: Timeouts = DEFAULT_TIMEOUTS) -> AirflowDb:
+    """Connect with the target's parts as keywords (libpq never sees a URL it could quote back)."""
+    options = dict(target.options)
+    options["options"] = f"{options.get('options', '')} {timeouts.options()}".strip()
+    params = {"host": target.host, "port": target.port, "dbname": target.database, "user": target.username}
+    params = {key: value for key, value in params.items() if value is not None}
+    try:
+        connection = psycopg2.connect(**options, **params, password=target.password, connect_timeout=CONNECT_TIMEOUT_S)
     except psycopg2.Error as exc:
-        raise connect_error(where, without_secrets(first_line(exc), secrets)) from None
+        raise connect_error(target.where, without_secrets(first_line(exc), [target.password])) from None
     connection.set_session(isolation_level="REPEATABLE READ", readonly=True, autocommit=False)
     _json_as_text(connection)
-    return AirflowDb(connection, "postgresql", where)
+    return AirflowDb(connection, "postgresql", target.where)
 
 
 def _json_as_text(connection: Any) -> None:

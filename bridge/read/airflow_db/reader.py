@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from bridge.config import AirflowDbConfig
+from bridge.db_url import DbTarget
 from bridge.errors import AirflowSchemaError, ConfigError
 from bridge.model.airflow import AirflowDag, AirflowSnapshot, Asset, AssetRef
 from bridge.model.report import Problem
@@ -38,7 +39,7 @@ EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 DOCUMENT_BATCH = 50
 
 
-def read_airflow_db(target: str | AirflowDbConfig, since: str | None = None) -> AirflowSnapshot:
+def read_airflow_db(target: str | DbTarget | AirflowDbConfig, since: str | None = None) -> AirflowSnapshot:
     """Open the DB read-only, read everything, close. `since`: ISO time runs and events are read from."""
     db = open_db(target)
     try:

@@ -9,7 +9,7 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from bridge.errors import AirflowDbAuthError, AirflowDbUnreachableError, AirflowSchemaError
+from bridge.errors import AirflowDbAuthError, AirflowDbError, AirflowDbUnreachableError, AirflowSchemaError
 from bridge.read.airflow_db.reader import read_airflow_db
 from tests.airflow_dumps import HOST, PORT, admin, dsn, restore_dump, sqlite_dump
 
@@ -86,5 +86,7 @@ def test_invalid_json_row_is_reported_and_the_others_read(tmp_path: Path) -> Non
 
 
 def test_missing_sqlite_file_is_named(tmp_path: Path) -> None:
-    with pytest.raises(AirflowDbUnreachableError, match=r"nowhere\.db: file not found"):
+    with pytest.raises(AirflowDbError, match=r"nowhere\.db: file not found") as raised:
         read_airflow_db(f"sqlite:///{tmp_path}/nowhere.db")
+    assert raised.value.exit_code == 2  # bad input, not a failing service
+
