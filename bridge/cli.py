@@ -9,6 +9,7 @@ exit path, saying how far it got.
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import traceback
@@ -227,7 +228,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     sys.exit(run(argv, state))
 
 
+def show_log_warnings() -> None:
+    """The bridge's own log warnings (a retry, a slow answer) reach the terminal as `warning:` lines."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("warning: %(message)s"))
+    handler.setLevel(logging.WARNING)
+    logger = logging.getLogger("bridge")
+    logger.addHandler(handler)
+    logger.propagate = False
+
+
 def run(argv: Sequence[str] | None, state: CliState) -> int:
+    show_log_warnings()
     try:
         code = cli.main(args=list(argv) if argv is not None else None, standalone_mode=False, obj=state)
     except BridgeError as exc:

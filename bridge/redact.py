@@ -26,7 +26,7 @@ MASK = "***"
 MIN_SECRET_LENGTH = 3
 SERVER_TEXT_LIMIT = 200
 
-_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s/?#@]*@")
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s/?#@:]*:[^\s/?#@]*@")
 _AUTH_VALUE = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{4,}")
 _ASSIGNMENT = re.compile(
     r"(?i)\b([a-z_]*(?:password|passwd|pwd|secret|token|api_?key))(\"?'?\s*[:=]\s*\"?'?)[^\s\"'&,;)}]+"

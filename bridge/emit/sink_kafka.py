@@ -6,11 +6,16 @@ What we pin, and why:
 - `message.timeout.ms` = `timeout`: a broker that does not take a message fails its delivery within the
   timeout, not after librdkafka's default of 5 minutes; DataHub's flush waits a little longer than that.
 - The schema registry client (it registers the MCP Avro schema on first use) retries `max_retries` times.
-- librdkafka's own log lines go to Python logging (`bridge.emit.sink_kafka.librdkafka`), not to stderr.
+- The brokers are asked for their metadata when the sink opens (`list_topics`, within `timeout`): brokers that
+  are down fail the sync there, in `timeout` seconds, with one error.
+- librdkafka's own log lines go to Python logging (`bridge.emit.sink_kafka.librdkafka`), which does not pass
+  them on: a broker that is down is said once, by the sink's error, not as a line per reconnect attempt.
+  Attach a handler to that logger to see them.
 
 `EmitResult` counts what the broker acknowledged, from the delivery callbacks. Since confluent-kafka 2.16 the
 Avro serializer asks the broker for its cluster id before the schema registry, and waits up to 60 s for it
-(not configurable through DataHub's emitter): an unreachable broker fails the first MCP after that minute.
+(not configurable through DataHub's emitter); the metadata request at open is what keeps a sync whose brokers
+are down from waiting that minute.
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ TERMINAL_KAFKA_ERRORS = frozenset({
 # The codes confluent-kafka wraps a serializer's own failure in; the reason is the error inside them.
 SERIALIZATION_WRAPPERS = frozenset({"_VALUE_SERIALIZATION", "_KEY_SERIALIZATION"})
 LIBRDKAFKA_LOG = logging.getLogger(__name__ + ".librdkafka")
+LIBRDKAFKA_LOG.addHandler(logging.NullHandler())
+LIBRDKAFKA_LOG.propagate = False
 
 
 def kafka_emitter_settings(config: SinkConfig) -> dict[str, Any]:
@@ -89,6 +96,19 @@ class KafkaSink:
             self.emitter = emitter_class(self.settings)
         except Exception as exc:  # confluent_kafka.KafkaException for a setting librdkafka rejects
             raise SinkTerminalError(f"{self.where}: cannot create the producer ({exc}).") from exc
+        self._check_brokers(config.timeout)
+
+    def _check_brokers(self, timeout: float) -> None:
+        """Ask the brokers for their metadata: brokers that are down fail here, within `timeout`."""
+        for producer in self.emitter.producers.values():
+            try:
+                producer.list_topics(timeout=timeout)
+            except Exception as exc:  # confluent_kafka.KafkaException: _TRANSPORT, _TIMED_OUT, auth errors
+                error = SinkTerminalError if is_terminal(exc.args[0] if exc.args else None) else SinkTransientError
+                raise error(
+                    f"{self.where}: no broker answered within {timeout:g} s ({send_reason(exc)}). Check "
+                    "sink.bootstrap and that the brokers run, then retry (or raise sink.timeout)."
+                ) from None
 
     def emit(self, proposals: Iterable[MetadataChangeProposalWrapper]) -> EmitResult:
         result = self.acknowledged = EmitResult()

