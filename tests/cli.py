@@ -7,6 +7,8 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,8 +64,24 @@ def bridge(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: fl
     )
     files = {path: path.read_bytes() for path in sorted(cwd.rglob("*")) if path.is_file()}
     run = Run(tuple(args), done.returncode, done.stdout, done.stderr, files)
+    for runs in _recorders:
+        runs.append(run)
     assert_no_secret(run)
     return run
+
+
+_recorders: list[list[Run]] = []
+
+
+@contextmanager
+def recording() -> Iterator[list[Run]]:
+    """Every run of `bridge` while the block lasts."""
+    runs: list[Run] = []
+    _recorders.append(runs)
+    try:
+        yield runs
+    finally:
+        _recorders.remove(runs)
 
 
 def assert_no_secret(run: Run, planted: tuple[str, ...] = PLANTED, inputs: tuple[Path, ...] = ()) -> None:
