@@ -2,13 +2,15 @@
 
 Every output (the file sink's MCPs, `--graph`, `--report`) is written to a temporary file in the target's
 own folder, flushed to disk and renamed over the target. A run that is killed, or fails half way, leaves the
-previous file as it was; readers never see half a file. `check_output_path` runs before anything is read, so
-a path that cannot be written is a one-line error at the start, not after a long sync.
+previous file as it was; readers never see half a file. The temporary file of a killed run (named after
+its process) is removed by the next run that writes the same output. `check_output_path` runs before
+anything is read, so a path that cannot be written is a one-line error at the start, not after a long sync.
 """
 
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -53,6 +55,7 @@ def atomic_output(path: Path, what: str) -> Iterator[BinaryIO]:
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        remove_stale_temporaries(path)
         out = temporary.open("wb")
     except OSError as exc:
         raise _write_error(path, what, exc) from None
@@ -69,6 +72,26 @@ def atomic_output(path: Path, what: str) -> Iterator[BinaryIO]:
             raise _write_error(path, what, exc) from None
         raise
     _sync_folder(path.parent)
+
+
+def remove_stale_temporaries(path: Path) -> None:
+    """The temporary files of `path` that runs which were killed left behind (their process is gone)."""
+    prefix = f".{path.name}."
+    for stale in path.parent.glob(f"{glob.escape(prefix)}*.tmp"):
+        pid = stale.name[len(prefix) : -len(".tmp")]
+        if pid.isdigit() and not _running(int(pid)):
+            with contextlib.suppress(OSError):
+                stale.unlink()
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process
+    return True
 
 
 def write_output(path: Path, data: bytes, what: str) -> None:
