@@ -50,10 +50,19 @@ class Run:
         return found | {str(path): data for path, data in self.files.items()}
 
 
-def bridge(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 180) -> Run:
+def unprivileged() -> list[str]:
+    """A command prefix that runs without the power to read or write files regardless of their permissions
+    (root's CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH dropped; nothing to drop for any other user), so that a
+    read-only folder or an unreadable file is what it is for the run."""
+    return ["setpriv", "--bounding-set=-dac_override,-dac_read_search"] if os.geteuid() == 0 else []
+
+
+def bridge(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 180, prefix: tuple[str, ...] = ()
+) -> Run:
     """Run `python -m bridge ARGS` in `cwd`; every file under `cwd` afterwards is part of the run."""
     done = subprocess.run(
-        [sys.executable, "-m", "bridge", *args],
+        [*prefix, sys.executable, "-m", "bridge", *args],
         cwd=cwd,
         env={**os.environ, **(env or {})},
         capture_output=True,

@@ -50,7 +50,7 @@ from datahub.emitter.token_provider import (
 from bridge.config import SinkConfig
 from bridge.emit.sinks import EmitResult, aspect_json
 from bridge.errors import SinkError, SinkTerminalError, SinkTransientError
-from bridge.http import CrossOriginRedirect, harden, hardened_session
+from bridge.http import CrossOriginRedirect, DeadlineExceeded, harden, hardened_session
 from bridge.redact import Redactor, server_text
 
 logger = logging.getLogger(__name__)
@@ -298,6 +298,8 @@ def request_error(exc: BaseException) -> requests.RequestException | None:
 
 def no_answer(exc: BaseException) -> str:
     """The innermost reason a request got no answer ('[Errno 111] Connection refused', 'Read timed out')."""
+    if isinstance(exc, DeadlineExceeded):
+        return str(exc)
     if isinstance(exc, requests.exceptions.Timeout) or "timed out" in str(exc).lower():
         return f"timed out ({type(exc).__name__})"
     innermost, inner = exc, exc.__cause__ or exc.__context__
