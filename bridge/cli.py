@@ -244,8 +244,9 @@ def run(argv: Sequence[str] | None, state: CliState) -> int:
         code = cli.main(args=list(argv) if argv is not None else None, standalone_mode=False, obj=state)
     except BridgeError as exc:
         return _fail(state.redact(str(exc)), exc.exit_code)
-    except click.exceptions.Abort:
-        return _fail("aborted", EXIT_BAD_INPUT)
+    except click.exceptions.Abort as exc:  # click's form of Ctrl-C (and of end of input at a prompt)
+        interrupted = isinstance(exc.__cause__, KeyboardInterrupt)
+        return _fail("interrupted", EXIT_INTERRUPTED) if interrupted else _fail("aborted", EXIT_BAD_INPUT)
     except click.ClickException as exc:
         return _fail(f"{state.redact(exc.format_message())} (see --help)", EXIT_BAD_INPUT)
     except KeyboardInterrupt:

@@ -105,3 +105,70 @@ def test_cli_flags_override_the_file_but_absent_flags_do_not(tmp_path: Path) -> 
     assert _config(str(path), {"dbt.manifests": [], "env": None}).dbt.manifests == ["a/manifest.json"]
     overridden = _config(str(path), {"dbt.manifests": ["b/manifest.json"], "env": "PROD"})
     assert (overridden.dbt.manifests, overridden.env) == (["b/manifest.json"], "PROD")
+
+
+def test_env_values_are_substituted_after_parsing_and_stay_one_value(tmp_path: Path) -> None:
+    """A value holding a quote, a comment sign, a colon and a newline cannot change the document's structure."""
+    path = write(tmp_path, 'airflow_api:\n  url: http://airflow\n  password: "${PW}"\n  username: ${USER_NAME}\n')
+    tricky = 'a"b #c: d\nenv: DEV'
+    config = load_config(path, {"PW": tricky, "USER_NAME": "x: y"})
+    assert config.airflow_api.password is not None and config.airflow_api.password.get_secret_value() == tricky
+    assert (config.airflow_api.username, config.env) == ("x: y", "PROD")
+
+
+def test_yaml_errors_name_the_place_but_quote_nothing(tmp_path: Path) -> None:
+    for text in ("airflow_api:\n  password: *s3cretAlias\n", 'airflow_db: {password: "s3cret\n', "a: b\n\ts3cret: 1\n"):
+        with pytest.raises(ConfigError, match=r"bridge\.yml: not valid YAML at line \d+, column \d+") as raised:
+            load_config(write(tmp_path, text), {})
+        assert "s3cret" not in str(raised.value)
+
+
+def test_credentials_in_airflow_url_move_to_basic_auth() -> None:
+    config = build_config({"airflow_url": "https://bob:p%40ss%2Fword@airflow.example.com:8443/base"})
+    api = config.airflow_api
+    assert (api.url, api.auth, api.username) == ("https://airflow.example.com:8443/base", "basic", "bob")
+    assert api.password is not None and api.password.get_secret_value() == "p@ss/word"
+    given = build_config({"airflow_api": {"url": "https://x:y@h", "auth": "bearer", "token": "t", "username": "u"}})
+    assert (given.airflow_api.auth, given.airflow_api.username) == ("bearer", "u")  # what was set stays
+
+
+def test_config_secrets_lists_every_form() -> None:
+    from bridge.redact import Redactor
+
+    data = {"airflow_db": {"url": "postgresql://r:p%40ss@db/airflow"}, "airflow_api": {"url": "http://u:apw@h"}}
+    config = build_config({**data, "sink": {"token": "gms-tok"}})
+    secrets = config.secrets()
+    assert {"p@ss", "apw", "gms-tok"} <= set(secrets)
+    assert "dTphcHc=" in secrets  # base64 of u:apw, as basic auth sends it
+    assert Redactor(secrets)("p%40ss p@ss apw gms-tok dTphcHc=") == "*** *** *** *** ***"
+
+
+def test_datahub_envs_are_datahubs_own() -> None:
+    from datahub.emitter.mce_builder import ALL_ENV_TYPES
+
+    from bridge.config import DATAHUB_ENVS
+
+    assert set(ALL_ENV_TYPES) == DATAHUB_ENVS
+    assert build_config({"env": "dev"}).env == "DEV"
+
+
+def test_warnings_and_single_fields_survive_command_line_flags(tmp_path: Path) -> None:
+    from bridge.cli import _config, parse_sink
+
+    path = write(
+        tmp_path,
+        "infer_cosmos_outlets: true\nsink: {type: file, path: a.json, token: tok-1, batch_size: 7}\n",
+    )
+    config = _config(str(path), parse_sink("datahub-rest:http://gms:8080"))
+    assert (config.sink.type, config.sink.server, config.sink.batch_size) == ("datahub-rest", "http://gms:8080", 7)
+    assert config.sink.token is not None and config.sink.token.get_secret_value() == "tok-1"
+    assert any("infer_cosmos_outlets" in w for w in config.warnings)
+    lite = _config(str(path), parse_sink("datahub-lite"))
+    assert (lite.sink.type, lite.sink.path) == ("datahub-lite", None)  # the file sink's path is not Lite's
+
+
+def test_sections_given_as_models_from_python() -> None:
+    from bridge.config import AirflowApiConfig
+
+    config = BridgeConfig(airflow_api=AirflowApiConfig(url="http://a", oidc_client_id="c"))  # type: ignore[call-arg]
+    assert config.airflow_api.url == "http://a"

@@ -1,0 +1,49 @@
+"""Output paths checked before a sync reads anything; files written whole or not at all."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from bridge.errors import ConfigError
+from bridge.outputs import atomic_output, check_output_path, write_output
+
+
+def test_paths_that_can_be_written_pass(tmp_path: Path) -> None:
+    check_output_path(tmp_path / "report.json", "report")
+    check_output_path(tmp_path / "new" / "deeper" / "graph.json", "graph")  # folders are made when writing
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # checking leaves nothing behind
+
+
+@pytest.mark.parametrize(
+    ("make", "says"),
+    [
+        (lambda tmp: tmp / "folder", "the report path {tmp}/folder is a folder"),
+        (lambda tmp: tmp / "file" / "x.json", "{tmp}/file is a file, not a folder"),
+        (lambda tmp: Path("/proc/self/bridge.json"), "/proc/self does not accept new files"),
+    ],
+)
+def test_paths_that_cannot_be_written_are_named(make: object, says: str, tmp_path: Path) -> None:
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(ConfigError, match=says.format(tmp=tmp_path)):
+        check_output_path(make(tmp_path), "report")  # type: ignore[operator]
+
+
+def test_a_failure_while_writing_leaves_the_previous_file(tmp_path: Path) -> None:
+    target = tmp_path / "out.json"
+    write_output(target, b"previous", "graph")
+    with pytest.raises(RuntimeError), atomic_output(target, "graph") as out:
+        out.write(b"half of the ne")
+        raise RuntimeError("killed")
+    assert target.read_bytes() == b"previous" and sorted(p.name for p in tmp_path.iterdir()) == ["out.json"]
+
+
+def test_temporaries_of_dead_runs_are_removed_and_a_live_ones_kept(tmp_path: Path) -> None:
+    dead, alive = tmp_path / ".out.json.999999999.tmp", tmp_path / f".out.json.{os.getppid()}.tmp"
+    dead.write_bytes(b"half")
+    alive.write_bytes(b"being written")
+    write_output(tmp_path / "out.json", b"whole", "graph")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [alive.name, "out.json"]

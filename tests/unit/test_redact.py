@@ -1,0 +1,44 @@
+"""The one redactor: known secrets in every form they travel in, and anything shaped like a credential."""
+
+from __future__ import annotations
+
+from bridge.redact import MASK, Redactor, basic_auth_value, server_text
+
+
+def test_known_secrets_are_removed_as_written_encoded_and_escaped() -> None:
+    secret = 'p@ss/w"rd#1'
+    redact = Redactor([secret, basic_auth_value("admin", secret)])
+    for text in (
+        secret,
+        "p%40ss%2Fw%22rd%231",
+        "p%40ss/w%22rd%231",
+        '"p@ss/w\\"rd#1"',
+        basic_auth_value("admin", secret),
+    ):
+        assert secret not in redact(f"before {text} after") and "before" in redact(f"before {text} after")
+    assert redact(f"x{secret}y").count(MASK) == 1
+
+
+def test_shapes_of_credentials_are_removed_unknown_or_not() -> None:
+    redact = Redactor()
+    assert redact("GET https://bob:hunter22@airflow.example.com/api") == "GET https://***@airflow.example.com/api"
+    assert redact("Authorization: Bearer eyJhbGciOi.JIUzI1NiJ9.e30") == "Authorization: Bearer ***"
+    assert redact("header Basic YWRtaW46c2VjcmV0") == "header Basic ***"
+    assert redact('{"password": "s3cret", "client_secret":"abc123", "db_token=tok99&x=1"}') == (
+        '{"password": "***", "client_secret":"***", "db_token=***&x=1"}'
+    )
+    assert redact("use postgresql://user@host:5432/db") == "use postgresql://user@host:5432/db"  # no secret there
+
+
+def test_short_secrets_are_not_searched_for() -> None:
+    assert Redactor(["ab"])("a tab and a cab") == "a tab and a cab"
+
+
+def test_server_text_is_one_short_line_of_text_without_markup() -> None:
+    page = (
+        "<html><head><title>x</title><style>p{color:red}</style></head>"
+        "<body><h1>502</h1>\n<p>Bad &amp; gone token=abc123</p></body></html>"
+    )
+    assert server_text(page, Redactor()) == "502 Bad & gone token=***"
+    assert server_text(b"x" * 500, Redactor(), limit=10) == "xxxxxxxxx…"
+    assert server_text("secret-1234 said no", Redactor(["secret-1234"])) == "*** said no"
