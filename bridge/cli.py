@@ -228,14 +228,18 @@ def main(argv: Sequence[str] | None = None) -> None:
     sys.exit(run(argv, state))
 
 
+class _WarningLines(logging.Handler):
+    """The bridge's own log warnings (a retry, a slow answer) as `warning:` lines on stderr."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(f"warning: {record.getMessage()}", err=True)
+
+
 def show_log_warnings() -> None:
-    """The bridge's own log warnings (a retry, a slow answer) reach the terminal as `warning:` lines."""
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(logging.Formatter("warning: %(message)s"))
-    handler.setLevel(logging.WARNING)
     logger = logging.getLogger("bridge")
-    logger.addHandler(handler)
-    logger.propagate = False
+    if not any(isinstance(handler, _WarningLines) for handler in logger.handlers):
+        logger.addHandler(_WarningLines(logging.WARNING))
+        logger.propagate = False
 
 
 def run(argv: Sequence[str] | None, state: CliState) -> int:
