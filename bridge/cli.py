@@ -9,10 +9,12 @@ exit path, saying how far it got.
 
 from __future__ import annotations
 
+import glob
 import logging
 import os
 import sys
 import traceback
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,9 +23,9 @@ from typing import TYPE_CHECKING, Any
 import click
 import orjson
 
-from bridge.config import BridgeConfig, build_config, load_config_data
+from bridge.config import BridgeConfig, build_config, load_config_data, map_legacy_keys, mapping_section
 from bridge.errors import EXIT_BAD_INPUT, EXIT_FAILED, BridgeError, ConfigError
-from bridge.outputs import check_output_path, write_output
+from bridge.outputs import check_outputs, write_output
 from bridge.redact import Redactor
 
 if TYPE_CHECKING:
@@ -46,21 +48,28 @@ class CliState:
 
 
 def _config(config_path: str | None, overrides: Mapping[str, object]) -> BridgeConfig:
-    """The configuration file (if any) with the flags that were given laid over single fields of it."""
+    """The configuration file (if any) with the flags that were given laid over single fields of it: the
+    file's legacy keys are mapped first, so a flag always wins over the key it replaces."""
+    source = f"{config_path} with the command-line flags" if config_path else "command line"
     data: dict[str, Any] = load_config_data(config_path, os.environ) if config_path else {}
-    base = build_config(data, config_path or "command line")
-    data = {**base.model_dump(exclude_unset=True), "warnings": base.warnings}
-    for key, value in overrides.items():
-        if value is None or value == [] or value == ():
-            continue
-        section, _, name = key.partition(".")
-        if not name:
-            data[key] = value
-        elif value is DROP:
-            data[section] = {k: v for k, v in data.get(section, {}).items() if k != name}
-        else:
-            data[section] = {**data.get(section, {}), name: value}
-    return build_config(data, f"{config_path} with the command-line flags" if config_path else "command line")
+    try:
+        data = map_legacy_keys(data)
+        for key, value in overrides.items():
+            if value is not None and value != [] and value != ():
+                _lay_over(data, key, value)
+    except ValueError as exc:
+        raise ConfigError(f"{source}: {exc}.") from None
+    return build_config(data, source)
+
+
+def _lay_over(data: dict[str, Any], key: str, value: object) -> None:
+    """Set `section.field` (or a top-level key) in the settings; `DROP` removes the field."""
+    section, _, name = key.partition(".")
+    if not name:
+        data[key] = value
+        return
+    fields = {k: v for k, v in mapping_section(data.get(section, {}), section).items() if k != name}
+    data[section] = fields if value is DROP else {**fields, name: value}
 
 
 def _show_warnings(config: BridgeConfig) -> None:
@@ -184,6 +193,7 @@ def sync(
     # (DataHub's schema classes alone are tens of thousands of objects). Saves ~10% of a sync's wall time.
     gc.freeze()
 
+    rules = parse_fail_on(fail_on)
     overrides: dict[str, object] = {
         "dbt.manifests": list(manifests),
         "airflow_db.url": airflow_db,
@@ -194,29 +204,47 @@ def sync(
     }
     config = state.configured(_config(config_path, overrides))
     _show_warnings(config)
-    rules = parse_fail_on(fail_on)
+    inputs = input_files(config, config_path)
     report_file = Path(report_path) if report_path else None
     if report_file is not None:
-        check_output_path(report_file, "report")
-    graph_file = Path(graph_path) if graph_path else None
+        check_outputs([(report_file, "report")], inputs)
+    outputs = [(report_file, "report"), (Path(graph_path) if graph_path else None, "graph"),
+               (sink_output_path(config), f"{config.sink.type} sink")]  # fmt: skip
     try:
-        for path, what in ((graph_file, "graph"), (sink_output_path(config), f"{config.sink.type} sink")):
-            if path is not None:
-                check_output_path(path, what)
+        check_outputs([(path, what) for path, what in outputs if path is not None], inputs)
     except ConfigError as exc:
         result = SyncResult(None, build_report(None, {}, exc), exc)
     else:
-        result = run_sync(config, utc_now, graph_path=graph_file)
+        try:
+            result = run_sync(config, utc_now, graph_path=outputs[1][0])
+        except (Exception, KeyboardInterrupt) as exc:  # a bug, or Ctrl-C: the report still says so
+            _write_report(SyncResult(None, build_report(None, {}, exc)), rules, report_file, state.redact)
+            raise
     return _finish(result, rules, report_file, state.redact)
+
+
+def input_files(config: BridgeConfig, config_path: str | None) -> list[Path]:
+    """The files a sync reads (manifests, dbt artifacts, the configuration, a SQLite DB): no output may be one."""
+    patterns = [*config.dbt.manifests, *config.dbt.run_results, *config.dbt.catalogs]
+    found = [Path(match) for pattern in patterns for match in glob.glob(pattern, recursive=True)]
+    found += [Path(config_path)] if config_path else []
+    target = config.airflow_db.target()
+    return found + ([Path(target.path)] if target is not None and target.path else [])
+
+
+def _write_report(result: SyncResult, rules: frozenset[str], report_file: Path | None, redact: Redactor) -> None:
+    from bridge.report import redact_report, report_as_json
+
+    if report_file is not None:
+        write_output(report_file, report_as_json(redact_report(result.report, redact), rules), "report")
 
 
 def _finish(result: SyncResult, rules: frozenset[str], report_file: Path | None, redact: Redactor) -> int:
     """Write the report, show it, and say how the run ended: the failure (raised for `main`) or an exit code."""
-    from bridge.report import report_as_json, report_as_text
+    from bridge.report import redact_report, report_as_text
 
-    if report_file is not None:
-        write_output(report_file, redact(report_as_json(result.report, rules).decode()).encode(), "report")
-    click.echo(redact(report_as_text(result.report, rules)), nl=False)
+    _write_report(result, rules, report_file, redact)
+    click.echo(report_as_text(redact_report(result.report, redact), rules), nl=False)
     if result.failure is not None:
         raise result.failure
     return EXIT_PROBLEMS if result.report.failing(rules) else EXIT_OK
@@ -236,6 +264,8 @@ class _WarningLines(logging.Handler):
 
 
 def show_log_warnings() -> None:
+    """Log warnings and Python warnings (`verify_ssl: false`) as one `warning:` line each."""
+    warnings.showwarning = lambda message, *args, **kwargs: click.echo(f"warning: {message}", err=True)
     logger = logging.getLogger("bridge")
     if not any(isinstance(handler, _WarningLines) for handler in logger.handlers):
         logger.addHandler(_WarningLines(logging.WARNING))

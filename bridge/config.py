@@ -137,6 +137,13 @@ class SinkConfig(_Section):
             raise ValueError("holds credentials: give them as sink.token (or sink.oidc_*) instead")
         return url
 
+    @field_validator("bootstrap")
+    @classmethod
+    def _bootstrap_without_credentials(cls, value: str | None) -> str | None:
+        if value is not None and "@" in value:
+            raise ValueError("holds credentials: give the brokers as HOST:PORT[,HOST:PORT] (SASL is not supported yet)")
+        return value
+
     @model_validator(mode="after")
     def _one_way_to_authenticate(self) -> SinkConfig:
         """OIDC needs all three settings, and a static token beside them would leave it unclear which is used."""
@@ -256,13 +263,13 @@ def map_legacy_keys(data: dict[str, Any]) -> dict[str, Any]:
     data = {key: value for key, value in data.items() if key != "warnings"}
     for key, (section, field) in _LEGACY_KEYS.items():
         if key in data:
-            data[section] = {**_mapping(data.get(section, {}), section), field: data.pop(key)}
+            data[section] = {**mapping_section(data.get(section, {}), section), field: data.pop(key)}
     _map_legacy_auth(data)
     if data.pop("metadata_db_enabled", True) is False:
         data.pop("airflow_db", None)
     if "domain_pattern_mapping" in data:
-        mapping = _mapping(data.pop("domain_pattern_mapping"), "domain_pattern_mapping")
-        data["domain_rules"] = {**mapping, **_mapping(data.get("domain_rules", {}), "domain_rules")}
+        mapping = mapping_section(data.pop("domain_pattern_mapping"), "domain_pattern_mapping")
+        data["domain_rules"] = {**mapping, **mapping_section(data.get("domain_rules", {}), "domain_rules")}
     if "cosmos_schema_mapping" in data:
         data["legacy_cosmos_schema_mapping"] = data.pop("cosmos_schema_mapping")
         warnings.append(
@@ -277,7 +284,7 @@ def map_legacy_keys(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-def _mapping(value: Any, setting: str) -> dict[str, Any]:
+def mapping_section(value: Any, setting: str) -> dict[str, Any]:
     """A section given as a mapping (or a section model, from Python); anything else is named (a ValueError
     pydantic reports)."""
     if isinstance(value, BaseModel):
@@ -289,7 +296,7 @@ def _mapping(value: Any, setting: str) -> dict[str, Any]:
 
 def _map_legacy_auth(data: dict[str, Any]) -> None:
     server, realm = data.pop("keycloak_server", None), data.pop("keycloak_realm", None)
-    api = dict(_mapping(data.get("airflow_api", {}), "airflow_api"))
+    api = dict(mapping_section(data.get("airflow_api", {}), "airflow_api"))
     if server and realm:
         if not isinstance(server, str) or not isinstance(realm, str):
             raise ValueError("keycloak_server and keycloak_realm must be text")
@@ -351,7 +358,10 @@ def load_config_data(path: str | Path, environ: Mapping[str, str]) -> dict[str, 
         data = data["source"].get("config") or {}
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: source.config must be a mapping of settings.")
-    return dict(expand_env_values(data, environ, str(path)))
+    try:
+        return dict(expand_env_values(data, environ, str(path)))
+    except RecursionError:
+        raise ConfigError(f"{path}: a YAML alias refers to itself (&name ... *name inside it).") from None
 
 
 def yaml_error_position(exc: yaml.YAMLError) -> str:

@@ -17,6 +17,7 @@ from bridge.errors import ConfigError
 
 Dialect = Literal["postgresql", "sqlite"]
 DEFAULT_PORT = 5432
+_URL_PARTS = frozenset({"host", "hostaddr", "port", "dbname", "user", "password"})  # libpq keywords the URL sets
 _ENCODE_HINT = (
     "Percent-encode reserved characters in the user name and password (/ as %2F, # as %23, ? as %3F, "
     "@ as %40, : as %3A), or give them in the separate airflow_db fields (host, port, database, username, "
@@ -76,6 +77,9 @@ def _postgres(rest: str, setting: str) -> DbTarget:
         options = tuple(parse_qsl(query, keep_blank_values=True, strict_parsing=bool(query)))
     except ValueError:
         raise ConfigError(f"{setting}: the options after '?' are not name=value pairs joined by '&'.") from None
+    clashing = sorted({name for name, _ in options} & _URL_PARTS)
+    if clashing:
+        raise ConfigError(f"{setting}: give {', '.join(clashing)} in the URL itself, not as an option after '?'.")
     return DbTarget(
         "postgresql",
         f"{host}:{port}/{database or ''}",

@@ -118,6 +118,8 @@ class DeadlineAdapter(HTTPAdapter):
             response = super().send(request, True, timeout, verify, cert, proxies)
             if not stream:
                 _ = response.content  # the body is read under the watch too
+            if watch.expired:  # a body that ends when the connection closes ends cleanly when cut off
+                raise requests.exceptions.ConnectionError("cut off at the deadline", request=request)
         except requests.RequestException as exc:
             if watch.expired:
                 raise DeadlineExceeded(

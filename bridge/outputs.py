@@ -12,7 +12,8 @@ from __future__ import annotations
 import contextlib
 import glob
 import os
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -41,6 +42,24 @@ def check_output_path(path: Path, what: str) -> None:
     (folder / f"{_PROBE}.{os.getpid()}").unlink()
 
 
+def check_outputs(outputs: Iterable[tuple[Path, str]], inputs: Iterable[Path]) -> None:
+    """Every output can be written (`check_output_path`), none of them is one of the run's inputs (a sync that
+    overwrote its manifest could not run again), and no two are the same file."""
+    input_files = {path.resolve() for path in inputs if path.is_file()}
+    seen: dict[Path, str] = {}
+    for path, what in outputs:
+        check_output_path(path, what)
+        real = path.resolve()
+        if real in input_files:
+            raise ConfigError(f"the {what} path {path} is an input of this sync; writing it would destroy it. "
+                              "Choose another path.")  # fmt: skip
+        if real in seen:
+            raise ConfigError(
+                f"the {seen[real]} and the {what} would both be written to {path}. Give each its own path."
+            )
+        seen[real] = what
+
+
 def nearest_existing(folder: Path) -> Path:
     """`folder`, or the closest of its parents that exists."""
     while not folder.exists() and folder != folder.parent:
@@ -51,12 +70,25 @@ def nearest_existing(folder: Path) -> Path:
 @contextlib.contextmanager
 def atomic_output(path: Path, what: str) -> Iterator[BinaryIO]:
     """A binary file to write `path` through: renamed over `path` when the block ends without an error,
-    removed when it raises. OSError becomes a ConfigError naming the file."""
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    removed when it raises. OSError becomes a ConfigError naming the file. A symbolic link is followed (the
+    file it points to is replaced, the link stays); a device or pipe (`--report /dev/stdout`) is written
+    directly, since it cannot be replaced."""
+    if path.is_symlink():
+        path = path.resolve()
+    if path.exists() and not path.is_file():
+        try:
+            with path.open("wb") as stream:
+                yield stream
+        except OSError as exc:
+            raise _write_error(path, what, exc) from None
+        return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         remove_stale_temporaries(path)
-        out = temporary.open("wb")
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=path.parent)
+        temporary = Path(name)
+        os.fchmod(fd, 0o666 & ~_umask())
+        out = os.fdopen(fd, "wb")
     except OSError as exc:
         raise _write_error(path, what, exc) from None
     try:
@@ -78,7 +110,7 @@ def remove_stale_temporaries(path: Path) -> None:
     """The temporary files of `path` that runs which were killed left behind (their process is gone)."""
     prefix = f".{path.name}."
     for stale in path.parent.glob(f"{glob.escape(prefix)}*.tmp"):
-        pid = stale.name[len(prefix) : -len(".tmp")]
+        pid = stale.name[len(prefix) :].split(".", 1)[0]
         if pid.isdigit() and not _running(int(pid)):
             with contextlib.suppress(OSError):
                 stale.unlink()
@@ -98,6 +130,13 @@ def write_output(path: Path, data: bytes, what: str) -> None:
     """Write `data` to `path` atomically (see `atomic_output`)."""
     with atomic_output(path, what) as out:
         out.write(data)
+
+
+def _umask() -> int:
+    """The process's umask (read by setting it, then putting it back), so outputs get the usual modes."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def _sync_folder(folder: Path) -> None:

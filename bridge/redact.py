@@ -6,7 +6,7 @@ credential: an echoed request, a connection string, a token in a URL. `Redactor`
 - every secret it was given (as written, percent-encoded and JSON-escaped; callers add the base64 of a
   basic-auth pair with `basic_auth_value`), and
 - whatever has the shape of a credential, known or not: the user info of a URL (`scheme://user:pass@host`),
-  `Bearer`/`Basic` authorization values, and `password=`, `token: ...` style assignments.
+  `Bearer`/`Basic` authorization values, and `password=...` or JSON `"token": "..."` assignments.
 
 `server_text` turns an answer body into one short line for a message (HTML reduced to its text) and redacts
 it. Secrets shorter than `MIN_SECRET_LENGTH` characters are not searched for: replacing every `a` or `pw`
@@ -26,10 +26,12 @@ MASK = "***"
 MIN_SECRET_LENGTH = 3
 SERVER_TEXT_LIMIT = 200
 
-_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+.-]*://)[^\s/?#@:]*:[^\s/?#@]*@")
+_URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+._-]*://)[^\s/?#@:]*:[^\s/?#@]*@")
 _AUTH_VALUE = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{4,}")
+# `password=...` (query strings, DSNs, forms) and `"password": "..."` (JSON); not `password: x` in prose, which
+# is how the bridge's own messages name a setting.
 _ASSIGNMENT = re.compile(
-    r"(?i)\b([a-z_]*(?:password|passwd|pwd|secret|token|api_?key))(\"?'?\s*[:=]\s*\"?'?)[^\s\"'&,;)}]+"
+    r"(?i)\b([a-z_]*(?:password|passwd|pwd|secret|token|api_?key))(\s*=\s*|\"\s*:\s*\"?)[^\s\"'&,;)}]+"
 )
 _HTML_DROP = re.compile(r"(?is)<(script|style|head)\b.*?</\1\s*>")
 _HTML_TAG = re.compile(r"(?s)<[^>]*>")
@@ -47,9 +49,6 @@ class Redactor:
                 forms.update({secret, quote(secret, safe=""), quote(secret), json_form})
         # Longest first, so that a secret containing another is removed whole.
         self.forms = tuple(sorted(forms, key=lambda form: (-len(form), form)))
-
-    def with_secrets(self, secrets: Iterable[str | None]) -> Redactor:
-        return Redactor([*self.forms, *secrets])
 
     def __call__(self, text: str) -> str:
         for form in self.forms:

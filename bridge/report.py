@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
+from dataclasses import replace
 
 import orjson
 
@@ -15,25 +17,43 @@ DEFAULT_FAIL_ON = frozenset({"error"})
 
 def parse_fail_on(text: str) -> frozenset[str]:
     """`--fail-on`: comma-separated problem codes and severities, or `none` (problems never fail the run)."""
-    rules = frozenset(rule.strip() for rule in text.split(",") if rule.strip())
-    if rules == {"none"}:
+    rules = frozenset(rule.strip().lower() for rule in text.split(",") if rule.strip())
+    if not rules:
+        raise ConfigError("--fail-on: no rule given. Name codes or severities, or `none`.")
+    if "none" in rules:
+        if len(rules) > 1:
+            raise ConfigError("--fail-on: `none` cannot be combined with other rules.")
         return frozenset()
-    unknown = sorted(rules - set(PROBLEM_CODES) - set(SEVERITIES))
+    known = sorted(set(PROBLEM_CODES) - {"run-failed"})  # a failed run exits 2 or 3 whatever --fail-on says
+    unknown = sorted(rules - set(known) - set(SEVERITIES))
     if unknown:
         raise ConfigError(
             f"--fail-on: unknown {'rule' if len(unknown) == 1 else 'rules'} {', '.join(unknown)}. Known: none, "
-            f"the severities {', '.join(SEVERITIES)}, and the codes {', '.join(sorted(PROBLEM_CODES))}."
+            f"the severities {', '.join(SEVERITIES)}, and the codes {', '.join(known)}."
         )
     return rules
 
 
-def failure_problem(error: BridgeError) -> Problem:
+def failure_problem(error: BaseException) -> Problem:
     """What stopped a sync, as the report's `failure`: where it happened and the error's own message."""
+    if isinstance(error, KeyboardInterrupt):
+        return Problem("run-failed", "error", "interrupted", "the sync was interrupted")
+    if not isinstance(error, BridgeError):
+        return Problem("run-failed", "error", "internal", f"internal error ({type(error).__name__}): {error}")
     stage = "sink" if isinstance(error, SinkError) else "source" if isinstance(error, SourceError) else "input"
     return Problem("run-failed", "error", stage, str(error))
 
 
-def build_report(graph: LineageGraph | None, emitted: dict[str, int], failure: BridgeError | None = None) -> RunReport:
+def redact_report(report: RunReport, redact: Callable[[str], str]) -> RunReport:
+    """The report with every message passed through `redact` (the last guard before it is shown or written)."""
+    problems = tuple(replace(p, message=redact(p.message)) for p in report.problems)
+    failure = replace(report.failure, message=redact(report.failure.message)) if report.failure else None
+    return replace(report, problems=problems, failure=failure)
+
+
+def build_report(
+    graph: LineageGraph | None, emitted: dict[str, int], failure: BaseException | None = None
+) -> RunReport:
     """Counts of what was read and joined (zero before the join), what was delivered, and the problems."""
     problem = failure_problem(failure) if failure is not None else None
     if graph is None:

@@ -41,7 +41,8 @@ def read_projects(patterns: list[str]) -> list[DbtProject]:
 
     if not patterns:
         raise ConfigError("no dbt manifest given: pass --manifest PATH or set dbt.manifests in --config.")
-    return [read_manifest(path) for path in expand_paths(patterns, "manifest")]
+    paths = list({path.resolve(): path for path in reversed(expand_paths(patterns, "manifest"))}.values())[::-1]
+    return [read_manifest(path) for path in paths]  # a file named twice (a path and a glob) is read once
 
 
 def read_airflow(config: BridgeConfig, clock: Clock) -> AirflowSnapshot | None:

@@ -92,7 +92,7 @@ class RestSink:
         self.sleep = sleep
         self.redact = Redactor(s.get_secret_value() for s in (config.token, config.oidc_client_secret) if s is not None)
         self.token_fetch = ClientCredentials(config) if config.oidc_token_url else None
-        self.last_answer = LastAnswer()
+        self.last_answer = LastAnswer(self.redact)
         self.acknowledged = EmitResult()
         self.emitter = DataHubRestEmitter(
             gms_server=self.server,
@@ -223,7 +223,8 @@ class LastAnswer:
     emitter's session: DataHub raises some errors (GET /config) without the response, and this reads them
     all the same way."""
 
-    def __init__(self) -> None:
+    def __init__(self, redact: Redactor) -> None:
+        self.redact = redact
         self.status: int | None = None
         self.retry_after: float | None = None
         self.message = ""
@@ -234,19 +235,19 @@ class LastAnswer:
     def record(self, response: requests.Response, *args: Any, **kwargs: Any) -> requests.Response:
         self.status = response.status_code
         self.retry_after = parse_retry_after(response.headers.get("Retry-After"))
-        self.message = server_message(response) if response.status_code >= 400 else ""
+        self.message = server_message(response, self.redact) if response.status_code >= 400 else ""
         return response
 
 
-def server_message(response: requests.Response) -> str:
-    """GMS's own explanation (Rest.li errors carry `message`), shortened; its stack trace is left out. The
-    sink redacts it with its secrets before it is shown."""
+def server_message(response: requests.Response, redact: Redactor) -> str:
+    """GMS's own explanation (Rest.li errors carry `message`), redacted, then shortened; its stack trace is
+    left out."""
     try:
         body = response.json()
     except ValueError:
-        return server_text(response.content, Redactor(), limit=300)
+        return server_text(response.content, redact, limit=300)
     message = body.get("message") if isinstance(body, dict) else None
-    return server_text(str(message), Redactor(), limit=300) if message else ""
+    return server_text(str(message), redact, limit=300) if message else ""
 
 
 def parse_retry_after(value: str | None) -> float | None:

@@ -41,7 +41,10 @@ class Echo:
             handler.send_header("Content-Length", "0")
             handler.end_headers()
             return
-        text = self.body.format(auth=authorization, body=body.decode("utf-8", "replace"), url=self.url + handler.path)
+        token = (authorization or "").split(" ", 1)[-1]
+        text = self.body.format(
+            auth=authorization, token=token, body=body.decode("utf-8", "replace"), url=self.url + handler.path
+        )
         payload = text.encode()
         handler.send_response(self.status)
         handler.send_header("Content-Type", self.content_type)

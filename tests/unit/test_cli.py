@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bridge.cli import CliState, run
@@ -29,3 +31,30 @@ def test_an_interrupt_is_exit_130(monkeypatch: pytest.MonkeyPatch, capsys: pytes
     monkeypatch.setattr("bridge.sync.read_projects", interrupted)
     assert run(["plan", "--manifest", str(BUNDLED_MANIFEST)], CliState()) == 130
     assert capsys.readouterr().err.strip() == "error: interrupted"  # after the new line click writes first
+
+
+def test_the_report_is_written_when_a_bug_stops_the_sync(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import orjson
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr("bridge.sync.run_sync", broken)
+    report = tmp_path / "report.json"
+    argv = ["sync", "--manifest", str(BUNDLED_MANIFEST), "--sink", f"file:{tmp_path}/o.json", "--report", str(report)]
+    assert run(argv, CliState()) == 3
+    failure = orjson.loads(report.read_bytes())["failure"]
+    assert (failure["location"], failure["message"]) == (
+        "internal",
+        "internal error (ZeroDivisionError): division by zero",
+    )
+    assert "error: internal error (ZeroDivisionError" in capsys.readouterr().err
+
+
+def test_a_manifest_named_twice_is_read_once() -> None:
+    from bridge.sync import read_projects
+
+    same = [str(BUNDLED_MANIFEST), str(BUNDLED_MANIFEST.parent / ".." / "postgres" / "manifest.json")]
+    assert len(read_projects(same)) == 1

@@ -47,3 +47,26 @@ def test_temporaries_of_dead_runs_are_removed_and_a_live_ones_kept(tmp_path: Pat
     alive.write_bytes(b"being written")
     write_output(tmp_path / "out.json", b"whole", "graph")
     assert sorted(p.name for p in tmp_path.iterdir()) == [alive.name, "out.json"]
+
+
+def test_a_symlink_is_followed_and_a_device_written_in_place(tmp_path: Path) -> None:
+    real = tmp_path / "reports" / "latest.json"
+    real.parent.mkdir()
+    real.write_bytes(b"old")
+    link = tmp_path / "report.json"
+    link.symlink_to(real)
+    write_output(link, b"new", "report")
+    assert link.is_symlink() and real.read_bytes() == b"new"
+    write_output(Path("/dev/null"), b"discarded", "report")
+    assert Path("/dev/null").is_char_device()
+
+
+def test_an_output_may_not_be_an_input_or_another_output(tmp_path: Path) -> None:
+    from bridge.outputs import check_outputs
+
+    manifest = tmp_path / "manifest.json"
+    manifest.write_text("{}")
+    with pytest.raises(ConfigError, match="is an input of this sync"):
+        check_outputs([(tmp_path / "x" / ".." / "manifest.json", "graph")], [manifest])
+    with pytest.raises(ConfigError, match="the report and the graph would both be written to"):
+        check_outputs([(tmp_path / "a.json", "report"), (tmp_path / "a.json", "graph")], [manifest])

@@ -42,3 +42,9 @@ def test_server_text_is_one_short_line_of_text_without_markup() -> None:
     assert server_text(page, Redactor()) == "502 Bad & gone token=***"
     assert server_text(b"x" * 500, Redactor(), limit=10) == "xxxxxxxxx…"
     assert server_text("secret-1234 said no", Redactor(["secret-1234"])) == "*** said no"
+
+
+def test_the_bridges_own_words_are_not_masked() -> None:
+    redact = Redactor()
+    for text in ("airflow_api.password: Input should be a valid string", "node model.x.user_token: no schema"):
+        assert redact(text) == text

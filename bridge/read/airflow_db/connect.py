@@ -17,12 +17,12 @@ import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import psycopg2
 
 from bridge.config import AirflowDbConfig
-from bridge.db_url import DbTarget, parse_db_url
+from bridge.db_url import DbTarget, Dialect, parse_db_url
 from bridge.errors import (
     AirflowDbAuthError,
     AirflowDbError,
@@ -32,8 +32,8 @@ from bridge.errors import (
     AirflowSchemaError,
     ConfigError,
 )
+from bridge.redact import Redactor
 
-Dialect = Literal["postgresql", "sqlite"]
 CONNECT_TIMEOUT_S = 10
 # libpq's words when the server refuses who is connecting (wrong password, unknown or NOLOGIN role, pg_hba).
 _AUTH_REFUSALS = (
@@ -178,8 +178,14 @@ class Timeouts:
     statement: float
     lock: float
 
-    def options(self) -> str:
-        return f"-c statement_timeout={int(self.statement * 1000)} -c lock_timeout={int(self.lock * 1000)}"
+    def set_in(self, connection: Any) -> None:
+        """`SET LOCAL` both at the start of the read's transaction (not as startup options: a PgBouncer in
+        front of Airflow's DB refuses those). Setup, not a read: not counted among the statements."""
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SET LOCAL statement_timeout = %s; SET LOCAL lock_timeout = %s",
+                (int(self.statement * 1000), int(self.lock * 1000)),
+            )
 
 
 DEFAULT_TIMEOUTS = Timeouts(300.0, 30.0)
@@ -189,15 +195,21 @@ def open_sqlite(path: Path) -> AirflowDb:
     """A SQLite file, read-only: `mode=ro`, or `immutable=1` for a WAL-mode copy with no WAL beside it, so
     that reading creates no `-wal`/`-shm` files and works from a read-only folder."""
     header = sqlite_header(path)
-    options = "mode=ro"
-    if header[18:20] == b"\x02\x02" and not path.with_name(path.name + "-wal").exists():
-        options = "immutable=1"  # a WAL database nobody has open: nothing else writes it while we read
+    wal_mode, wal_beside = header[18:20] == b"\x02\x02", path.with_name(path.name + "-wal").exists()
+    options = "immutable=1" if wal_mode and not wal_beside else "mode=ro"  # immutable: nobody has it open
     connection = sqlite3.connect(f"{path.resolve().as_uri()}?{options}", uri=True, isolation_level=None)
     try:
         connection.execute("PRAGMA query_only = 1")
         connection.execute("BEGIN")
+        connection.execute("SELECT count(*) FROM sqlite_master").fetchone()  # opens the file (and its WAL)
     except sqlite3.Error as exc:
         connection.close()
+        if wal_beside and "unable to open" in str(exc):
+            raise AirflowDbError(
+                f"Airflow SQLite DB {path}: its write-ahead log ({path.name}-wal) must be merged to read it, which "
+                'needs a folder the bridge may write to. Make a clean copy (sqlite3 airflow.db ".backup copy.db") '
+                "and read that, or read it where it lies with write access to its folder."
+            ) from None
         raise query_error(str(path), exc) from None
     return AirflowDb(connection, "sqlite", str(path))
 
@@ -227,17 +239,26 @@ def sqlite_header(path: Path) -> bytes:
 
 
 def open_postgres(target: DbTarget, timeouts: Timeouts = DEFAULT_TIMEOUTS) -> AirflowDb:
-    """Connect with the target's parts as keywords (libpq never sees a URL it could quote back)."""
-    options = dict(target.options)
-    options["options"] = f"{options.get('options', '')} {timeouts.options()}".strip()
-    params = {"host": target.host, "port": target.port, "dbname": target.database, "user": target.username}
-    params = {key: value for key, value in params.items() if value is not None}
+    """Connect with the target's parts as keywords (libpq never sees a URL it could quote back); the URL's
+    query options (`sslmode`, `connect_timeout`, ...) are passed on as they are."""
+    parts: dict[str, object] = {"host": target.host, "port": target.port, "dbname": target.database,
+                                "user": target.username, "password": target.password,
+                                "connect_timeout": CONNECT_TIMEOUT_S}  # fmt: skip
+    params = {key: value for key, value in parts.items() if value is not None} | dict(target.options)
+    redact = Redactor([target.password])
     try:
-        connection = psycopg2.connect(**options, **params, password=target.password, connect_timeout=CONNECT_TIMEOUT_S)
+        connection = psycopg2.connect(**params)
     except psycopg2.Error as exc:
-        raise connect_error(target.where, without_secrets(first_line(exc), [target.password])) from None
+        raise connect_error(target.where, redact(first_line(exc))) from None
+    except ValueError as exc:  # a NUL character in a part of the URL
+        raise ConfigError(f"Airflow DB {target.where}: the connection settings are not valid ({exc}).") from None
     connection.set_session(isolation_level="REPEATABLE READ", readonly=True, autocommit=False)
     _json_as_text(connection)
+    try:
+        timeouts.set_in(connection)
+    except psycopg2.Error as exc:
+        connection.close()
+        raise query_error(target.where, exc) from None
     return AirflowDb(connection, "postgresql", target.where)
 
 
@@ -262,18 +283,11 @@ def connect_error(where: str, message: str) -> AirflowDbError | ConfigError:
         )
     if 'database "' in message and "does not exist" in message:
         return AirflowDbError(f"Airflow DB {where}: {message}. Check the database name in the URL.")
-    if "invalid" in message and ("dsn" in message or "URI" in message or "connection option" in message):
+    if "invalid" in message and any(words in message for words in ("dsn", "URI", "connection option", "value")):
         return ConfigError(f"Airflow DB {where}: the connection settings are not valid ({message}).")
     return AirflowDbUnreachableError(
         f"Airflow DB {where}: cannot connect ({message}). Check that the server runs and the host and port."
     )
-
-
-def without_secrets(message: str, secrets: Sequence[str | None]) -> str:
-    for secret in secrets:
-        if secret:
-            message = message.replace(secret, "***")
-    return message
 
 
 def first_line(exc: BaseException) -> str:

@@ -106,6 +106,48 @@ CASES: dict[str, Case] = {
     ),
     "sink-type": Case((*SYNC, "--sink", "ftp:somewhere"), 2, "--sink: unknown sink type 'ftp'"),
     "kafka-bootstrap": Case((*SYNC, "--sink", "datahub-kafka:broker:ninety-two"), 3, "Check sink.bootstrap"),
+    "kafka-credentials": Case(
+        (*SYNC, "--sink", f"datahub-kafka:SASL_SSL://u:{API_PASSWORD}@127.0.0.1:1"),
+        2,
+        "sink.bootstrap: holds credentials",
+    ),
+    "db-option-clash": Case(
+        (*SYNC, "--airflow-db", f"postgresql://postgres@{HOST}:{PORT}/postgres?host=elsewhere"),
+        2,
+        "give host in the URL itself, not as an option",
+    ),
+    "db-option-bad-value": Case(
+        (*SYNC, "--airflow-db", f"postgresql://postgres@{HOST}:{PORT}/postgres?sslmode=bogus"),
+        2,
+        "the connection settings are not valid",
+    ),
+    "db-nul-character": Case(
+        (*SYNC, "--airflow-db", f"postgresql://postgres@{HOST}:{PORT}/post%00gres"),
+        2,
+        "the connection settings are not valid",
+    ),
+    "db-option-connect-timeout": Case(
+        (*SYNC, "--airflow-db", f"postgresql://reader@127.0.0.1:{free_port()}/airflow?connect_timeout=3"),
+        3,
+        "cannot connect",
+    ),
+    "output-is-the-manifest": Case(
+        ("sync", "--manifest", "m.json", "--sink", "file:./m.json"),
+        2,
+        "the file sink path m.json is an input of this sync; writing it would destroy it",
+        setup=lambda tmp: (tmp / "m.json").write_bytes(BUNDLED_MANIFEST.read_bytes()),
+    ),
+    "two-outputs-one-file": Case(
+        (*SYNC, *FILE_SINK, "--report", "x.json", "--graph", "x.json"),
+        2,
+        "the report and the graph would both be written to x.json",
+    ),
+    "yaml-recursive-alias": Case(SYNC, 2, "a YAML alias refers to itself", config="dbt: {manifests: &x [*x]}\n"),
+    "fail-on-empty": Case((*SYNC, *FILE_SINK, "--fail-on", " , "), 2, "--fail-on: no rule given"),
+    "fail-on-none-and-more": Case(
+        (*SYNC, *FILE_SINK, "--fail-on", "none,error"), 2, "--fail-on: `none` cannot be combined with other rules"
+    ),
+    "fail-on-run-failed": Case((*SYNC, *FILE_SINK, "--fail-on", "run-failed"), 2, "unknown rule run-failed"),
     # Invalid regexes in any rule, reserved characters in env or names.
     "domain-rule-regex": Case(
         SYNC,

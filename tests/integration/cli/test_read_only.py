@@ -37,6 +37,21 @@ def test_a_copy_in_a_read_only_folder_is_read_and_nothing_is_left_beside_it(read
     assert sorted(p.name for p in read_only_copy.parent.iterdir()) == before == ["airflow.db"]
 
 
+def test_a_copy_with_its_wal_beside_it_in_a_read_only_folder_says_what_to_do(tmp_path: Path) -> None:
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    db = sqlite_dump(folder)
+    (folder / "airflow.db-wal").write_bytes(b"")  # Airflow had it open: its log lies beside it
+    folder.chmod(0o555)
+    try:
+        run = bridge(*PLAN, "--airflow-db", f"sqlite:///{db}", cwd=tmp_path, prefix=tuple(unprivileged()))
+    finally:
+        folder.chmod(0o755)
+    assert run.code == 2
+    assert "its write-ahead log (airflow.db-wal) must be merged to read it" in run.error_line
+    assert "Make a clean copy" in run.error_line
+
+
 def test_reading_leaves_no_wal_or_shm_in_a_writable_folder_either(tmp_path: Path) -> None:
     db = sqlite_dump(tmp_path)
     run = bridge(*PLAN, "--airflow-db", f"sqlite:///{db}", cwd=tmp_path)

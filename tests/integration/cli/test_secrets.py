@@ -62,13 +62,15 @@ def test_links_into_airflow_carry_no_credentials(tmp_path: Path) -> None:
 
 
 def test_what_a_datahub_server_echoes_is_redacted(tmp_path: Path) -> None:
-    body = '{{"status": 401, "message": "token {auth} is not valid for {url}"}}'
+    """The token alone (not behind `Bearer`), after filler that puts it where the message is cut: redacted by
+    the configured secret, before the message is shortened."""
+    body = '{{"status": 401, "message": "' + "x" * 290 + ' {token} and {auth} are not valid for {url}"}}'
     (tmp_path / "bridge.yml").write_text(f"sink: {{max_retries: 0, token: '{GMS_TOKEN}'}}\n")
     with echo_server(Echo(status=401, body=body, content_type="application/json")) as gms:
         run = bridge(*SYNC, "--config", "bridge.yml", "--sink", f"datahub-rest:{gms.url}", cwd=tmp_path)
     assert gms.seen[0].authorization == f"Bearer {GMS_TOKEN}"  # the file's token kept beside the flag
     assert run.code == 3
-    assert "failed (HTTP 401: token Bearer *** is not valid for" in run.error_line
+    assert "failed (HTTP 401: xxxxxxxxx" in run.error_line and GMS_TOKEN[:8] not in run.error_line
     assert "not retried. Check sink.token" in run.error_line
 
 
@@ -90,6 +92,26 @@ def test_a_redirect_to_another_origin_is_refused_and_no_credential_goes_there(ta
     assert elsewhere.seen == [], "a credential was sent to another origin"
     assert run.code == (3 if target == "datahub-rest" else 2)
     assert f"redirected to {elsewhere.url}, another origin; not followed" in run.error_line
+
+
+def test_a_secret_that_is_a_common_word_leaves_the_report_valid(tmp_path: Path) -> None:
+    """Redaction masks messages, not the report's structure: a password `error` does not touch `fail_on`."""
+    (tmp_path / "bridge.yml").write_text("sink: {token: 'error'}\n")
+    run = bridge(*SYNC, "--config", "bridge.yml", "--report", "report.json", cwd=tmp_path)
+    import orjson
+
+    report = orjson.loads((tmp_path / "report.json").read_bytes())
+    assert report["fail_on"] == ["error"] and report["ok"] is True and run.code == 0
+
+
+def test_tls_verification_off_is_one_warning_line(tmp_path: Path) -> None:
+    (tmp_path / "bridge.yml").write_text("airflow_api: {verify_ssl: false, max_retries: 0, timeout: 2}\n")
+    run = bridge("plan", "--manifest", str(BUNDLED_MANIFEST), "--config", "bridge.yml", "--airflow-url",
+                 "https://127.0.0.1:1", cwd=tmp_path)  # fmt: skip
+    assert run.code == 3 and "Airflow API GET https://127.0.0.1:1/api/v2/version" in run.error_line
+    [warning] = [line for line in run.stderr.splitlines() if line.startswith("warning: ")]
+    assert "TLS certificates of https://127.0.0.1:1 are not verified" in warning
+    assert len(run.stderr.splitlines()) == 2
 
 
 def test_planted_secrets_appear_in_no_stream_and_no_file(tmp_path: Path) -> None:

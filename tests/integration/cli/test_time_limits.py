@@ -47,7 +47,17 @@ class TrickleHeaders(TrickleBody):
         self._trickle(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nX-Padding: " + b"x" * 500)
 
 
-@pytest.fixture(params=[TrickleBody, TrickleHeaders], ids=["body", "headers"])
+class TrickleUntilClose(TrickleBody):
+    """No Content-Length: the body ends when the connection closes (HTTP/1.0), so a cut-off body looks whole."""
+
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self._trickle(b'{"version": "3.1.3", "git_version": "' + b"0" * 500 + b'"}')
+
+
+@pytest.fixture(params=[TrickleBody, TrickleHeaders, TrickleUntilClose], ids=["body", "headers", "until-close"])
 def trickling(request: pytest.FixtureRequest) -> Iterator[str]:
     with serving(request.param) as url:
         yield url
