@@ -15,7 +15,7 @@ import os
 import sys
 import traceback
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -105,7 +105,7 @@ def plan(
     """Show what would be emitted, changing nothing."""
     from bridge.join.pipeline import join_lineage
     from bridge.model.graph import graph_to_json
-    from bridge.plan import graph_as_text, join_settings, plan_as_json, plan_as_text, plan_project
+    from bridge.plan import graph_as_text, plan_as_json, plan_as_text, plan_project
     from bridge.sync import read_airflow, read_projects, utc_now
 
     overrides = {"dbt.manifests": list(manifests), "airflow_db.url": airflow_db, "airflow_api.url": airflow_url}
@@ -114,7 +114,7 @@ def plan(
     projects = read_projects(config.dbt.manifests)
     plans = [plan_project(project, config) for project in projects]
     snapshot = read_airflow(config, utc_now)
-    graph = join_lineage(projects, snapshot, join_settings(config)) if snapshot else None
+    graph = join_lineage(projects, snapshot, config.join_settings()) if snapshot else None
     if output_format == "json":
         document = plan_as_json(plans) | ({"graph": orjson.loads(graph_to_json(graph))} if graph else {})
         click.echo(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode())
@@ -150,77 +150,130 @@ def sink_output_path(config: BridgeConfig) -> Path | None:
     return None
 
 
+def input_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options that say what a sync, a check or a plan reads, and how its URNs are named."""
+    options = [
+        click.option("--manifest", "manifests", multiple=True, help="manifest.json (or .gz, or a glob); repeatable"),
+        click.option("--airflow-db", help="Airflow metadata DB: postgresql://user:pass@host:port/db or sqlite:///path"),
+        click.option("--airflow-url", help="Airflow base URL (REST API, and links in DataHub)"),
+        click.option("--config", "config_path", type=click.Path(dir_okay=False), help="YAML configuration file"),
+        click.option("--env", help="DataHub environment of the URNs (default PROD)"),
+        click.option("--platform-instance", help="the warehouse's platform instance in DataHub"),
+        click.option("--report", "report_path", type=click.Path(dir_okay=False), help="write the run report as JSON"),
+        click.option(
+            "--fail-on",
+            default="error",
+            show_default=True,
+            help="comma-separated problem codes or severities that give exit code 1; `none`: problems never do",
+        ),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What `input_options` collected, as settings laid over the configuration file."""
+
+    manifests: tuple[str, ...]
+    airflow_db: str | None
+    airflow_url: str | None
+    config_path: str | None
+    env: str | None
+    platform_instance: str | None
+    report_path: str | None
+    fail_on: str
+
+    def overrides(self) -> dict[str, object]:
+        return {
+            "dbt.manifests": list(self.manifests),
+            "airflow_db.url": self.airflow_db,
+            "airflow_api.url": self.airflow_url,
+            "env": self.env,
+            "platform_instance": self.platform_instance,
+        }
+
+
 @cli.command()
-@click.option("--manifest", "manifests", multiple=True, help="manifest.json (or .gz, or a glob); repeatable")
-@click.option("--airflow-db", help="Airflow metadata DB: postgresql://user:pass@host:port/db or sqlite:///path")
-@click.option("--airflow-url", help="Airflow base URL (REST API and links in DataHub)")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="YAML configuration file")
+@input_options
 @click.option("--sink", "sink_spec", help=SINK_HELP)
-@click.option("--env", help="DataHub environment of the URNs (default PROD)")
-@click.option("--platform-instance", help="the warehouse's platform instance in DataHub")
-@click.option("--report", "report_path", type=click.Path(dir_okay=False), help="write the run report as JSON")
 @click.option("--graph", "graph_path", type=click.Path(dir_okay=False), help="write the joined graph as JSON")
-@click.option(
-    "--fail-on",
-    default="error",
-    show_default=True,
-    help="comma-separated problem codes or severities that give exit code 1; `none`: problems never do",
-)
 @click.pass_obj
-def sync(
-    state: CliState,
-    manifests: tuple[str, ...],
-    airflow_db: str | None,
-    airflow_url: str | None,
-    config_path: str | None,
-    sink_spec: str | None,
-    env: str | None,
-    platform_instance: str | None,
-    report_path: str | None,
-    graph_path: str | None,
-    fail_on: str,
-) -> int:
+def sync(state: CliState, /, sink_spec: str | None, graph_path: str | None, **given: Any) -> int:
     """Read dbt and Airflow, join them, and emit the lineage graph to a DataHub sink."""
     import gc
     import importlib
-
-    from bridge.report import build_report, parse_fail_on
-    from bridge.sync import SyncResult, run_sync, utc_now
 
     for module in ("bridge.emit.mcps", "bridge.emit.sinks"):
         importlib.import_module(module)
     # Everything imported so far lives as long as the process: keep the collector from rescanning it
     # (DataHub's schema classes alone are tens of thousands of objects). Saves ~10% of a sync's wall time.
     gc.freeze()
+    inputs = Inputs(**given)
+    overrides = inputs.overrides() | (parse_sink(sink_spec) if sink_spec else {})
+    outputs = [(Path(graph_path) if graph_path else None, "graph")]
+    result, rules = _run(state, inputs, overrides, outputs, emit=True)
+    from bridge.report import redact_report, report_as_text
 
-    rules = parse_fail_on(fail_on)
-    overrides: dict[str, object] = {
-        "dbt.manifests": list(manifests),
-        "airflow_db.url": airflow_db,
-        "airflow_api.url": airflow_url,
-        "env": env,
-        "platform_instance": platform_instance,
-        **(parse_sink(sink_spec) if sink_spec else {}),
-    }
-    config = state.configured(_config(config_path, overrides))
+    click.echo(report_as_text(redact_report(result.report, state.redact), rules), nl=False)
+    return _verdict(result, rules)
+
+
+@cli.command()
+@input_options
+@click.option("--junit", "junit_path", type=click.Path(dir_okay=False), help="write the checks as JUnit XML")
+@click.option("--format", "output_format", type=click.Choice(["text", "github"]), default="text", show_default=True,
+              help="github: GitHub Actions workflow commands, shown as annotations")  # fmt: skip
+@click.pass_obj
+def check(state: CliState, /, junit_path: str | None, output_format: str, **given: Any) -> int:
+    """The CI gate: read and join as `sync` does, emit nothing, exit 1 when a problem matches --fail-on.
+
+    Imports neither dbt nor DataHub's schema classes: it answers in well under a second."""
+    from bridge.ci_formats import report_as_github, report_as_junit
+    from bridge.report import redact_report, report_as_text
+
+    junit_file = Path(junit_path) if junit_path else None
+    inputs = Inputs(**given)
+    result, rules = _run(state, inputs, inputs.overrides(), [(junit_file, "JUnit file")], emit=False)
+    report = redact_report(result.report, state.redact)
+    if junit_file is not None:
+        write_output(junit_file, report_as_junit(report, rules), "JUnit file")
+    click.echo(
+        report_as_github(report, rules) if output_format == "github" else report_as_text(report, rules), nl=False
+    )
+    return _verdict(result, rules)
+
+
+def _run(
+    state: CliState, inputs: Inputs, overrides: dict[str, object], outputs: list[tuple[Path | None, str]], emit: bool
+) -> tuple[SyncResult, frozenset[str]]:
+    """Configure, check every output path, read, join and (for a sync) emit; write the report on every exit
+    from here on. The result and the --fail-on rules."""
+    from bridge.report import build_report, parse_fail_on
+    from bridge.sync import SyncResult, run_sync, utc_now
+
+    rules = parse_fail_on(inputs.fail_on)
+    config = state.configured(_config(inputs.config_path, overrides))
     _show_warnings(config)
-    inputs = input_files(config, config_path)
-    report_file = Path(report_path) if report_path else None
+    files = input_files(config, inputs.config_path)
+    report_file = Path(inputs.report_path) if inputs.report_path else None
     if report_file is not None:
-        check_outputs([(report_file, "report")], inputs)
-    outputs = [(report_file, "report"), (Path(graph_path) if graph_path else None, "graph"),
-               (sink_output_path(config), f"{config.sink.type} sink")]  # fmt: skip
+        check_outputs([(report_file, "report")], files)
+    sink = [(sink_output_path(config), f"{config.sink.type} sink")] if emit else []
     try:
-        check_outputs([(path, what) for path, what in outputs if path is not None], inputs)
+        check_outputs([(path, what) for path, what in [(report_file, "report"), *outputs, *sink] if path], files)
     except ConfigError as exc:
         result = SyncResult(None, build_report(None, {}, exc), exc)
     else:
+        graph_file = next((path for path, what in outputs if what == "graph"), None)
         try:
-            result = run_sync(config, utc_now, graph_path=outputs[1][0])
+            result = run_sync(config, utc_now, emit=emit, graph_path=graph_file)
         except (Exception, KeyboardInterrupt) as exc:  # a bug, or Ctrl-C: the report still says so
             _write_report(SyncResult(None, build_report(None, {}, exc)), rules, report_file, state.redact)
             raise
-    return _finish(result, rules, report_file, state.redact)
+    _write_report(result, rules, report_file, state.redact)
+    return result, rules
 
 
 def input_files(config: BridgeConfig, config_path: str | None) -> list[Path]:
@@ -239,12 +292,8 @@ def _write_report(result: SyncResult, rules: frozenset[str], report_file: Path |
         write_output(report_file, report_as_json(redact_report(result.report, redact), rules), "report")
 
 
-def _finish(result: SyncResult, rules: frozenset[str], report_file: Path | None, redact: Redactor) -> int:
-    """Write the report, show it, and say how the run ended: the failure (raised for `main`) or an exit code."""
-    from bridge.report import redact_report, report_as_text
-
-    _write_report(result, rules, report_file, redact)
-    click.echo(report_as_text(redact_report(result.report, redact), rules), nl=False)
+def _verdict(result: SyncResult, rules: frozenset[str]) -> int:
+    """How the run ends: its failure (raised for `main`, which prints it), else 1 or 0 by --fail-on."""
     if result.failure is not None:
         raise result.failure
     return EXIT_PROBLEMS if result.report.failing(rules) else EXIT_OK

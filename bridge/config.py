@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, f
 
 from bridge.db_url import DbTarget, parse_db_url, target_from_fields
 from bridge.errors import ConfigError
+from bridge.join.settings import JoinSettings
 from bridge.redact import basic_auth_value
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
@@ -185,6 +186,18 @@ class BridgeConfig(_Section):
     @classmethod
     def _accept_legacy_keys(cls, data: Any) -> Any:
         return map_legacy_keys(data) if isinstance(data, dict) else data
+
+    def join_settings(self) -> JoinSettings:
+        """What the join needs of the configuration, as plain values."""
+        return JoinSettings(
+            env=self.env,
+            platform_instance=self.platform_instance,
+            dbt_platform_instance=self.dbt_platform_instance,
+            airflow_cluster=self.airflow_cluster,
+            lowercase_urns=self.lowercase_urns,
+            dag_domain_rules=self.domain_rules,
+            legacy_prefix_mapping=self.legacy_cosmos_schema_mapping,
+        )
 
     def secrets(self) -> list[str]:
         """Every secret value of the configuration, for the redactor: passwords, tokens, client secrets, the

@@ -38,21 +38,8 @@ class ProjectPlan:
         return dict(sorted(Counter(d.resource_type for d in self.datasets).items()))
 
 
-def join_settings(config: BridgeConfig) -> JoinSettings:
-    """The join's settings, taken from the configuration."""
-    return JoinSettings(
-        env=config.env,
-        platform_instance=config.platform_instance,
-        dbt_platform_instance=config.dbt_platform_instance,
-        airflow_cluster=config.airflow_cluster,
-        lowercase_urns=config.lowercase_urns,
-        dag_domain_rules=config.domain_rules,
-        legacy_prefix_mapping=config.legacy_cosmos_schema_mapping,
-    )
-
-
 def plan_project(project: DbtProject, config: BridgeConfig) -> ProjectPlan:
-    settings = join_settings(config)
+    settings = config.join_settings()
     nodes = project.of_type(*sorted(RELATION_TYPES))
     return ProjectPlan(
         manifest_path=project.manifest_path,

@@ -20,7 +20,6 @@ from bridge.model.graph import LineageGraph
 from bridge.model.report import RunReport
 from bridge.outputs import write_output
 from bridge.paths import expand_paths
-from bridge.plan import join_settings
 from bridge.report import build_report
 
 Clock = Callable[[], datetime]
@@ -97,7 +96,7 @@ def run_sync(config: BridgeConfig, clock: Clock, emit: bool = True, graph_path: 
     try:
         projects = read_projects(config.dbt.manifests)
         snapshot = read_airflow(config, clock)
-        graph = join_lineage(projects, snapshot, join_settings(config))
+        graph = join_lineage(projects, snapshot, config.join_settings())
         if graph_path is not None:
             from bridge.model.graph import graph_to_json
 

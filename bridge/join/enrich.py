@@ -47,7 +47,17 @@ def assign_domains(
     jobs = [replace(j, domain=node_domains.get(j.dbt_unique_id or "") or flow_domains.get(j.key.dag_id)) for j in jobs]
     flows = [replace(f, domain=flow_domains.get(f.dag_id)) for f in flows]
     datasets, asset_problems = _dataset_domains(datasets, node_domains, jobs, flow_domains)
-    return datasets, flows, jobs, problems + asset_problems
+    return datasets, flows, jobs, problems + asset_problems + _models_without_domain(projects, node_domains)
+
+
+def _models_without_domain(projects: list[DbtProject], node_domains: Mapping[str, str | None]) -> list[Problem]:
+    message = "has no domain: set meta.domain (or meta.datahub.domain) or a dbt group for it"
+    return [
+        Problem("model-without-domain", "info", f"model {node.unique_id}", message)
+        for project in projects
+        for node in project.of_type("model")
+        if not node_domains.get(node.unique_id)
+    ]
 
 
 def _flow_domains(

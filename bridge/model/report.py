@@ -14,6 +14,7 @@ PROBLEM_CODES: dict[str, str] = {
     "domain-conflict": "a DAG's dbt models disagree on its domain; none is set",
     "duplicate-dbt-node": "two manifests define the same dbt node; the first manifest (by path) wins",
     "legacy-guess-wrong": "the old prefix mapping would have placed a model in another table",
+    "model-without-domain": "a dbt model whose meta, group and rules give it no domain",
     "node-without-relation": "a dbt node has no schema or relation in the manifest, so no warehouse table",
     "rest-client": "a note from the Airflow REST client (TLS verification off, ...)",
     "source-limitation": "a fact the Airflow source (REST) cannot give",

@@ -333,7 +333,7 @@ def test_an_input_error_after_the_configuration_writes_the_report_too(tmp_path: 
 
 
 @pytest.mark.parametrize(("fail_on", "code"), [("error", 1), ("unmatched-cosmos-task", 1), ("none", 0),
-                                               ("warning", 0), ("domain-conflict,info", 0)])  # fmt: skip
+                                               ("warning", 0), ("domain-conflict,legacy-guess-wrong", 0), ("model-without-domain", 1)])  # fmt: skip
 def test_fail_on_decides_exit_1(fail_on: str, code: int, tmp_path: Path) -> None:
     """The bundled project's manifest against an Airflow whose Cosmos tasks name models it lacks: errors."""
     jaffle = Path(__file__).resolve().parents[4] / "shared" / "corpus" / "dbt" / "jaffle-shop" / "manifest.parse.json"
