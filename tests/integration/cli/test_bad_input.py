@@ -15,8 +15,9 @@ from urllib.parse import quote
 import orjson
 import pytest
 
-from tests.airflow_dumps import HOST, PORT, admin
+from tests.airflow_dumps import HOST, PORT, admin, sqlite_dump
 from tests.cli import API_PASSWORD, BUNDLED_MANIFEST, DB_PASSWORD, GMS_TOKEN, bridge
+from tests.conftest import CORPUS
 from tests.fakes.local_http import serving
 
 MANIFEST = str(BUNDLED_MANIFEST)
@@ -332,12 +333,15 @@ def test_an_input_error_after_the_configuration_writes_the_report_too(tmp_path: 
     assert not (tmp_path / "out" / "mcps.json").exists()
 
 
-@pytest.mark.parametrize(("fail_on", "code"), [("error", 1), ("unmatched-cosmos-task", 1), ("none", 0),
-                                               ("warning", 0), ("domain-conflict,legacy-guess-wrong", 0), ("model-without-domain", 1)])  # fmt: skip
+FAIL_ON = [("error", 1), ("unmatched-cosmos-task", 1), ("none", 0), ("warning", 0),
+           ("domain-conflict,legacy-guess-wrong", 0), ("model-without-domain", 1), ("INFO", 1)]  # fmt: skip
+
+
+@pytest.mark.parametrize(("fail_on", "code"), FAIL_ON)
 def test_fail_on_decides_exit_1(fail_on: str, code: int, tmp_path: Path) -> None:
-    """The bundled project's manifest against an Airflow whose Cosmos tasks name models it lacks: errors."""
-    jaffle = Path(__file__).resolve().parents[4] / "shared" / "corpus" / "dbt" / "jaffle-shop" / "manifest.parse.json"
-    from tests.airflow_dumps import sqlite_dump
+    """jaffle-shop's manifest against an Airflow whose Cosmos tasks name models it lacks: errors; its models
+    have no domain: info."""
+    jaffle = CORPUS / "jaffle-shop" / "manifest.parse.json"
 
     db = sqlite_dump(tmp_path)
     run = bridge("sync", "--manifest", str(jaffle), "--airflow-db", f"sqlite:///{db}", *FILE_SINK,
