@@ -6,6 +6,8 @@ Both tools read the same uncompressed manifest and write MCP JSON files; each ru
 (measured by bench/measure.py: wall time and peak RSS). The median of --runs is reported (one run for the
 compiled tuva files, which take minutes in the dbt source). Also reported: what each tool emitted, as
 record counts by aspect, and the memory the bridge's sync adds over its imports (bench/bridge_sync_child.py).
+Beside each sync, the bridge's `check` (the CI gate: read and join, nothing emitted) and `plan --format json`
+on the same manifest, median of --runs.
 """
 
 from __future__ import annotations
@@ -108,6 +110,10 @@ def bench_one(name: str, runs: int) -> dict[str, object]:
     theirs_cmd = [DATAHUB, "ingest", "-c", str(dbt_source_recipe(manifest, theirs_out))]
     their_runs = 1 if name.endswith("compiled") and "tuva" in name else runs
     ours = [measured(ours_cmd, ok_codes=(0, 1)) for _ in range(runs)]  # 1: problems reported, output written
+    gates = {
+        command: [measured([PY, "-m", "bridge", command, "--manifest", str(manifest), *extra]) for _ in range(runs)]
+        for command, extra in (("check", ["--fail-on", "none"]), ("plan", ["--format", "json"]))
+    }
     theirs = [measured(theirs_cmd) for _ in range(their_runs)]
     child = subprocess.run(
         [PY, str(REPO / "bench" / "bridge_sync_child.py"), str(manifest), str(ours_out)],
@@ -127,6 +133,13 @@ def bench_one(name: str, runs: int) -> dict[str, object]:
             "runs": len(ours),
             "in_process": json.loads(child.stdout),
             "aspects": aspect_counts(ours_out),
+        },
+        **{
+            f"bridge_{command}": {
+                "wall_s": median_of(found, "wall_s"),
+                "peak_rss_mib": median_of(found, "peak_rss_mib"),
+            }
+            for command, found in gates.items()
         },
         "dbt_source": {
             "wall_s": theirs_wall,
@@ -150,7 +163,7 @@ def main() -> None:
         row = results[name]
         print(
             f"{name:<26} bridge {row['bridge']['wall_s']:>6.2f}s  dbt source {row['dbt_source']['wall_s']:>7.2f}s  "
-            f"x{row['speedup']}",
+            f"x{row['speedup']}  check {row['bridge_check']['wall_s']:.2f}s  plan {row['bridge_plan']['wall_s']:.2f}s",
             flush=True,
         )
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -212,8 +212,8 @@ def sync(state: CliState, /, sink_spec: str | None, graph_path: str | None, **gi
     gc.freeze()
     inputs = Inputs(**given)
     overrides = inputs.overrides() | (parse_sink(sink_spec) if sink_spec else {})
-    outputs = [(Path(graph_path) if graph_path else None, "graph")]
-    result, rules = _run(state, inputs, overrides, outputs, emit=True)
+    outputs = [(output_path(graph_path, "--graph"), "graph")]
+    result, rules, _ = _run(state, inputs, overrides, outputs, emit=True)
     from bridge.report import redact_report, report_as_text
 
     click.echo(report_as_text(redact_report(result.report, state.redact), rules), nl=False)
@@ -233,11 +233,11 @@ def check(state: CliState, /, junit_path: str | None, output_format: str, **give
     from bridge.ci_formats import report_as_github, report_as_junit
     from bridge.report import redact_report, report_as_text
 
-    junit_file = Path(junit_path) if junit_path else None
+    junit_file = output_path(junit_path, "--junit")
     inputs = Inputs(**given)
-    result, rules = _run(state, inputs, inputs.overrides(), [(junit_file, "JUnit file")], emit=False)
+    result, rules, writable = _run(state, inputs, inputs.overrides(), [(junit_file, "JUnit file")], emit=False)
     report = redact_report(result.report, state.redact)
-    if junit_file is not None:
+    if junit_file is not None and writable:
         write_output(junit_file, report_as_junit(report, rules), "JUnit file")
     click.echo(
         report_as_github(report, rules) if output_format == "github" else report_as_text(report, rules), nl=False
@@ -247,9 +247,10 @@ def check(state: CliState, /, junit_path: str | None, output_format: str, **give
 
 def _run(
     state: CliState, inputs: Inputs, overrides: dict[str, object], outputs: list[tuple[Path | None, str]], emit: bool
-) -> tuple[SyncResult, frozenset[str]]:
+) -> tuple[SyncResult, frozenset[str], bool]:
     """Configure, check every output path, read, join and (for a sync) emit; write the report on every exit
-    from here on. The result and the --fail-on rules."""
+    from here on. The result, the --fail-on rules, and whether the outputs passed their checks (when not,
+    only the report is written)."""
     from bridge.report import build_report, parse_fail_on
     from bridge.sync import SyncResult, run_sync, utc_now
 
@@ -257,7 +258,7 @@ def _run(
     config = state.configured(_config(inputs.config_path, overrides))
     _show_warnings(config)
     files = input_files(config, inputs.config_path)
-    report_file = Path(inputs.report_path) if inputs.report_path else None
+    report_file = output_path(inputs.report_path, "--report")
     if report_file is not None:
         check_outputs([(report_file, "report")], files)
     sink = [(sink_output_path(config), f"{config.sink.type} sink")] if emit else []
@@ -265,15 +266,25 @@ def _run(
         check_outputs([(path, what) for path, what in [(report_file, "report"), *outputs, *sink] if path], files)
     except ConfigError as exc:
         result = SyncResult(None, build_report(None, {}, exc), exc)
-    else:
-        graph_file = next((path for path, what in outputs if what == "graph"), None)
-        try:
-            result = run_sync(config, utc_now, emit=emit, graph_path=graph_file)
-        except (Exception, KeyboardInterrupt) as exc:  # a bug, or Ctrl-C: the report still says so
-            _write_report(SyncResult(None, build_report(None, {}, exc)), rules, report_file, state.redact)
-            raise
+        _write_report(result, rules, report_file, state.redact)
+        return result, rules, False
+    graph_file = next((path for path, what in outputs if what == "graph"), None)
+    try:
+        result = run_sync(config, utc_now, emit=emit, graph_path=graph_file)
+    except (Exception, KeyboardInterrupt) as exc:  # a bug, or Ctrl-C: the report still says so
+        _write_report(SyncResult(None, build_report(None, {}, exc)), rules, report_file, state.redact)
+        raise
     _write_report(result, rules, report_file, state.redact)
-    return result, rules
+    return result, rules, True
+
+
+def output_path(value: str | None, flag: str) -> Path | None:
+    """The path an output flag gives; an empty one is an error, not a silent no."""
+    if value is None:
+        return None
+    if not value.strip():
+        raise ConfigError(f"{flag}: the path is empty.")
+    return Path(value)
 
 
 def input_files(config: BridgeConfig, config_path: str | None) -> list[Path]:

@@ -23,9 +23,17 @@ _PROBE = ".bridge-write-probe"
 
 
 def check_output_path(path: Path, what: str) -> None:
-    """That `path` can be written: not a folder, its folder is one (or can be made) and accepts new files."""
-    if path.is_dir():
+    """That `path` can be written: not a folder, its folder is one (or can be made) and accepts new files; a
+    device or pipe (`/dev/stdout`) opens for writing."""
+    real = resolved(path, what)
+    if real.is_dir():
         raise ConfigError(f"the {what} path {path} is a folder. Give a file path.")
+    if real.exists() and not real.is_file():
+        try:
+            os.close(os.open(real, os.O_WRONLY | os.O_NONBLOCK))
+        except OSError as exc:
+            raise ConfigError(f"cannot write the {what} to {path} ({exc.strerror}).") from None
+        return
     folder = nearest_existing(path.parent)
     if not folder.is_dir():
         raise ConfigError(f"cannot write the {what} to {path}: {folder} is a file, not a folder. Check the path.")
@@ -45,11 +53,11 @@ def check_output_path(path: Path, what: str) -> None:
 def check_outputs(outputs: Iterable[tuple[Path, str]], inputs: Iterable[Path]) -> None:
     """Every output can be written (`check_output_path`), none of them is one of the run's inputs (a sync that
     overwrote its manifest could not run again), and no two are the same file."""
-    input_files = {path.resolve() for path in inputs if path.is_file()}
+    input_files = {resolved(path, "input") for path in inputs if path.is_file()}
     seen: dict[Path, str] = {}
     for path, what in outputs:
         check_output_path(path, what)
-        real = path.resolve()
+        real = resolved(path, what)
         if real in input_files:
             raise ConfigError(f"the {what} path {path} is an input of this sync; writing it would destroy it. "
                               "Choose another path.")  # fmt: skip
@@ -58,6 +66,14 @@ def check_outputs(outputs: Iterable[tuple[Path, str]], inputs: Iterable[Path]) -
                 f"the {seen[real]} and the {what} would both be written to {path}. Give each its own path."
             )
         seen[real] = what
+
+
+def resolved(path: Path, what: str) -> Path:
+    """The absolute path with symbolic links followed; a link that loops is named."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python 3.11)
+        raise ConfigError(f"the {what} path {path} is a symbolic link that loops. Give a file path.") from None
 
 
 def nearest_existing(folder: Path) -> Path:
@@ -74,7 +90,7 @@ def atomic_output(path: Path, what: str) -> Iterator[BinaryIO]:
     file it points to is replaced, the link stays); a device or pipe (`--report /dev/stdout`) is written
     directly, since it cannot be replaced."""
     if path.is_symlink():
-        path = path.resolve()
+        path = resolved(path, what)
     if path.exists() and not path.is_file():
         try:
             with path.open("wb") as stream:

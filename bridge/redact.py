@@ -28,10 +28,10 @@ SERVER_TEXT_LIMIT = 200
 
 _URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+._-]*://)[^\s/?#@:]*:[^\s/?#@]*@")
 _AUTH_VALUE = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{4,}")
-# `password=...` (query strings, DSNs, forms) and `"password": "..."` (JSON); not `password: x` in prose, which
-# is how the bridge's own messages name a setting.
+# `password=...` or `password='...'` (query strings, DSNs, forms) and `"password": "..."` or `'password': '...'`
+# (JSON, Python reprs); not `password: x` in prose, which is how the bridge's own messages name a setting.
 _ASSIGNMENT = re.compile(
-    r"(?i)\b([a-z_]*(?:password|passwd|pwd|secret|token|api_?key))(\s*=\s*|\"\s*:\s*\"?)[^\s\"'&,;)}]+"
+    r"(?i)\b([a-z_]*(?:password|passwd|pwd|secret|token|api_?key))(\s*=\s*[\"']?|[\"']\s*:\s*[\"']?)[^\s\"'&,;)}]+"
 )
 _HTML_DROP = re.compile(r"(?is)<(script|style|head)\b.*?</\1\s*>")
 _HTML_TAG = re.compile(r"(?s)<[^>]*>")

@@ -45,10 +45,14 @@ def failure_problem(error: BaseException) -> Problem:
 
 
 def redact_report(report: RunReport, redact: Callable[[str], str]) -> RunReport:
-    """The report with every message passed through `redact` (the last guard before it is shown or written)."""
-    problems = tuple(replace(p, message=redact(p.message)) for p in report.problems)
-    failure = replace(report.failure, message=redact(report.failure.message)) if report.failure else None
-    return replace(report, problems=problems, failure=failure)
+    """The report with every location and message passed through `redact` (the last guard before it is shown
+    or written)."""
+
+    def redacted(problem: Problem) -> Problem:
+        return replace(problem, location=redact(problem.location), message=redact(problem.message))
+
+    failure = redacted(report.failure) if report.failure else None
+    return replace(report, problems=tuple(redacted(p) for p in report.problems), failure=failure)
 
 
 def build_report(

@@ -26,6 +26,19 @@ _TABLE_PLATFORMS = {
     "mysql": ("mysql", 2),
     "trino": ("trino", 3),
 }
+
+
+def without_credentials(uri: str) -> str:
+    """The URI without user info (`ftp://user:pass@host/x` -> `ftp://host/x`): a credential in an asset URI
+    never becomes part of a dataset name, a URN or a report line."""
+    scheme, separator, rest = uri.partition("://")
+    if not separator:
+        return uri
+    end = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+    _, at, host = rest[:end].rpartition("@")
+    return f"{scheme}://{host}{rest[end:]}" if at else uri
+
+
 _FILE_PLATFORMS = {"s3": "s3", "s3a": "s3", "gs": "gcs", "gcs": "gcs", "file": "file", "abfss": "abs"}
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from bridge.join.asset_uris import parse_asset_uri, scheme_of
+from bridge.join.asset_uris import parse_asset_uri, scheme_of, without_credentials
 from bridge.join.settings import JoinSettings
 from bridge.model.graph import Dataset, DatasetKey
 from bridge.model.report import Problem
@@ -25,6 +25,7 @@ class AssetResolver:
         return cls(relations, frozenset(platform for platform, _ in relations), settings)
 
     def resolve(self, uri: str) -> tuple[DatasetKey, Problem | None]:
+        uri = without_credentials(uri)
         parsed = parse_asset_uri(uri)
         if parsed is None:
             scheme = scheme_of(uri)

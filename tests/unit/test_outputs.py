@@ -70,3 +70,18 @@ def test_an_output_may_not_be_an_input_or_another_output(tmp_path: Path) -> None
         check_outputs([(tmp_path / "x" / ".." / "manifest.json", "graph")], [manifest])
     with pytest.raises(ConfigError, match="the report and the graph would both be written to"):
         check_outputs([(tmp_path / "a.json", "report"), (tmp_path / "a.json", "graph")], [manifest])
+
+
+def test_junit_holds_no_character_xml_cannot_carry() -> None:
+    import xml.etree.ElementTree as ET
+
+    from bridge.ci_formats import report_as_junit
+    from bridge.model.report import Problem, RunReport
+
+    problem = Problem("model-without-domain", "info", "model model.x.a\x1bb", "has no domain\x00")
+    parsed = ET.fromstring(report_as_junit(RunReport({}, {}, (problem,)), frozenset({"info"})))
+    assert parsed.get("failures") == "1" and "\ufffd" in ET.tostring(parsed, encoding="unicode")
+
+
+def test_a_device_is_a_writable_output() -> None:
+    check_output_path(Path("/dev/null"), "report")

@@ -48,3 +48,9 @@ def test_the_bridges_own_words_are_not_masked() -> None:
     redact = Redactor()
     for text in ("airflow_api.password: Input should be a valid string", "node model.x.user_token: no schema"):
         assert redact(text) == text
+
+
+def test_quoted_assignments_are_masked_too() -> None:
+    redact = Redactor()
+    assert redact("psycopg2: password='hunter2xyz' host=db") == "psycopg2: password='***' host=db"
+    assert redact("{'password': 'hunter2xyz'}") == "{'password': '***'}"

@@ -283,7 +283,9 @@ def connect_error(where: str, message: str) -> AirflowDbError | ConfigError:
         )
     if 'database "' in message and "does not exist" in message:
         return AirflowDbError(f"Airflow DB {where}: {message}. Check the database name in the URL.")
-    if "invalid" in message and any(words in message for words in ("dsn", "URI", "connection option", "value")):
+    config_words = ("definition of service", "unrecognized configuration parameter", "invalid value for parameter")
+    invalid = "invalid" in message and any(words in message for words in ("dsn", "URI", "connection option", "value"))
+    if invalid or any(words in message for words in config_words):
         return ConfigError(f"Airflow DB {where}: the connection settings are not valid ({message}).")
     return AirflowDbUnreachableError(
         f"Airflow DB {where}: cannot connect ({message}). Check that the server runs and the host and port."

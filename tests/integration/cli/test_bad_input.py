@@ -143,6 +143,23 @@ CASES: dict[str, Case] = {
         2,
         "the report and the graph would both be written to x.json",
     ),
+    "db-option-unknown-service": Case(
+        (*SYNC, "--airflow-db", f"postgresql://postgres@{HOST}:{PORT}/postgres?service=nosuchservice"),
+        2,
+        "the connection settings are not valid",
+    ),
+    "db-option-unknown-parameter": Case(
+        (*SYNC, "--airflow-db", f"postgresql://postgres@{HOST}:{PORT}/postgres?options=-c%20nosuch_param%3D1"),
+        2,
+        "the connection settings are not valid",
+    ),
+    "output-symlink-loop": Case(
+        (*SYNC, *FILE_SINK, "--report", "loop"),
+        2,
+        "the report path loop is a symbolic link that loops",
+        setup=lambda tmp: (tmp / "loop").symlink_to("loop"),
+    ),
+    "report-empty-path": Case((*SYNC, *FILE_SINK, "--report", " "), 2, "--report: the path is empty"),
     "yaml-recursive-alias": Case(SYNC, 2, "a YAML alias refers to itself", config="dbt: {manifests: &x [*x]}\n"),
     "fail-on-empty": Case((*SYNC, *FILE_SINK, "--fail-on", " , "), 2, "--fail-on: no rule given"),
     "fail-on-none-and-more": Case(

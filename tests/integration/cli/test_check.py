@@ -82,3 +82,23 @@ def test_check_loads_neither_dbt_nor_datahubs_classes(airflow_db: str, tmp_path:
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=tmp_path, check=True)
     assert done.stdout.splitlines()[-1] == "0 []"
+
+
+def test_an_output_refused_is_not_written_and_the_inputs_stay(airflow_db: str, tmp_path: Path) -> None:
+    manifest = tmp_path / "m.json"
+    manifest.write_bytes(BUNDLED_MANIFEST.read_bytes())
+    run = bridge("check", "--manifest", "m.json", "--airflow-db", airflow_db, "--junit", "m.json", cwd=tmp_path)
+    assert run.code == 2 and "the JUnit file path m.json is an input of this sync" in run.error_line
+    assert manifest.read_bytes() == BUNDLED_MANIFEST.read_bytes()
+    run = bridge("check", "--manifest", "m.json", "--junit", "same.out", "--report", "same.out", cwd=tmp_path)
+    assert run.code == 2 and "the report and the JUnit file would both be written to same.out" in run.error_line
+    assert json.loads((tmp_path / "same.out").read_text())["failure"]["location"] == "input"
+
+
+def test_a_check_that_stopped_early_checked_no_rule(tmp_path: Path) -> None:
+    run = bridge("check", "--manifest", "missing.json", "--junit", "checks.xml", cwd=tmp_path)
+    assert run.code == 2
+    suite = ET.parse(tmp_path / "checks.xml").getroot().find("testsuite")
+    assert suite is not None and (suite.get("tests"), suite.get("errors"), suite.get("failures")) == ("1", "1", "0")
+    [case] = list(suite)
+    assert case.get("classname") == "run-failed" and case.find("error") is not None

@@ -36,3 +36,15 @@ def test_known_schemes(uri: str, platform: str, name: str) -> None:
 )
 def test_unknown_or_malformed_uris_are_not_guessed(uri: str) -> None:
     assert parse_asset_uri(uri) is None
+
+
+def test_credentials_in_an_asset_uri_never_reach_a_name_or_a_report() -> None:
+    from bridge.join.asset_uris import without_credentials
+    from bridge.join.assets import AssetResolver
+    from bridge.join.settings import JoinSettings
+
+    assert without_credentials("ftp://bob:Hunter2pw@files.example/x.csv") == "ftp://files.example/x.csv"
+    assert without_credentials("s3://bucket/key@v1") == "s3://bucket/key@v1"
+    key, problem = AssetResolver.over([], JoinSettings()).resolve("ftp://bob:Hunter2pw@files.example/x.csv")
+    assert key.name == "ftp://files.example/x.csv"
+    assert problem is not None and "Hunter2pw" not in problem.location + problem.message
