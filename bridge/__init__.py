@@ -1,6 +1,7 @@
 """dbt-lineage-bridge: join dbt manifests with Airflow (Cosmos) metadata into one DataHub lineage graph."""
 
-from bridge.config import BridgeConfig, build_config, load_config
+from bridge.config import BridgeConfig, build_config
+from bridge.config_yaml import load_config
 from bridge.errors import ArtifactError, BridgeError, ConfigError
 from bridge.model.dbt import DbtNode, DbtProject, Relation
 from bridge.read.dbt.manifest import read_manifest

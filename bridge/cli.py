@@ -23,7 +23,9 @@ from typing import TYPE_CHECKING, Any
 import click
 import orjson
 
-from bridge.config import BridgeConfig, build_config, load_config_data, map_legacy_keys, mapping_section
+from bridge.config import BridgeConfig, build_config
+from bridge.config_legacy import map_legacy_keys, mapping_section
+from bridge.config_yaml import load_config_data
 from bridge.errors import EXIT_BAD_INPUT, EXIT_FAILED, BridgeError, ConfigError
 from bridge.outputs import check_outputs, write_output
 from bridge.redact import Redactor

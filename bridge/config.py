@@ -1,31 +1,26 @@
-"""The one typed configuration of the bridge: built in Python, loaded from YAML, or from CLI flags.
+"""The one typed configuration of the bridge: built in Python, from a YAML file (`bridge.config_yaml`), or
+from CLI flags. Validated when built: URLs, ports, regular expressions, DataHub environments and URN names.
 
-YAML files may use `${VAR}` and `${VAR:-default}`, as DataHub recipes do; the environment is passed in by
-the caller (the CLI passes `os.environ`), never read here. Variables are substituted into the parsed values,
-after parsing: a value holding `"`, `#`, `:` or a newline stays one value and cannot change the document's
-structure. Secrets are `SecretStr`: they print as `**********`, and no message of this module quotes a value
-(a YAML error names the line and column; a validation error names the setting).
-The flat keys of the original in-house connector (PRODUCT.md section 6) are accepted and mapped onto this
-model; the old Cosmos prefix-guessing keys are accepted with a warning, since the manifest now decides.
+Secrets are `SecretStr`: they print as `**********`, and no message of this module quotes a value (a
+validation error names the setting). The flat keys of the original in-house connector are mapped onto this
+model by `bridge.config_legacy`.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import unquote
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
+from bridge.config_legacy import map_legacy_keys
 from bridge.db_url import DbTarget, parse_db_url, target_from_fields
 from bridge.errors import ConfigError
 from bridge.join.settings import JoinSettings
 from bridge.redact import basic_auth_value
 
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 # DataHub's environments (FabricType; `ALL_ENV_TYPES` of acryl-datahub 1.7, held equal by a test): DataHub's
 # own connectors refuse any other `env`, so the bridge does too, rather than emit URNs nobody else makes.
 DATAHUB_ENVS = frozenset({
@@ -237,154 +232,6 @@ class BridgeConfig(_Section):
             if not domain.strip() or URN_RESERVED & set(domain):
                 raise ValueError(f"the domain of rule {pattern!r} must be a domain id or URN without , ( or )")
         return rules
-
-
-# The original connector's flat keys -> (section, field) in this model.
-_LEGACY_KEYS: dict[str, tuple[str, str]] = {
-    "airflow_url": ("airflow_api", "url"),
-    "username": ("airflow_api", "username"),
-    "password": ("airflow_api", "password"),
-    "verify_ssl": ("airflow_api", "verify_ssl"),
-    "timeout": ("airflow_api", "timeout"),
-    "max_workers": ("airflow_api", "max_workers"),
-    "keycloak_client_id": ("airflow_api", "oidc_client_id"),
-    "keycloak_client_secret": ("airflow_api", "oidc_client_secret"),
-    "metadata_db_host": ("airflow_db", "host"),
-    "metadata_db_port": ("airflow_db", "port"),
-    "metadata_db_database": ("airflow_db", "database"),
-    "metadata_db_username": ("airflow_db", "username"),
-    "metadata_db_password": ("airflow_db", "password"),
-    "capture_executions": ("run_history", "enabled"),
-    "emit_process_instances": ("run_history", "enabled"),
-    "capture_executions_days": ("run_history", "days"),
-    "process_instance_max_runs": ("run_history", "max_runs_per_dag"),
-}
-_LEGACY_COSMOS_KEYS = (
-    "infer_cosmos_outlets",
-    "cosmos_task_group_pattern",
-    "cosmos_outlet_database",
-    "cosmos_outlet_schema",
-    "cosmos_outlet_platform",
-    "cosmos_outlet_to_dbt",
-)
-
-
-def map_legacy_keys(data: dict[str, Any]) -> dict[str, Any]:
-    """A copy of `data` with the original connector's flat keys moved into this model's sections. Warnings
-    given in (those of a configuration validated before) are kept."""
-    warnings: list[str] = list(data.get("warnings", ()))
-    data = {key: value for key, value in data.items() if key != "warnings"}
-    for key, (section, field) in _LEGACY_KEYS.items():
-        if key in data:
-            data[section] = {**mapping_section(data.get(section, {}), section), field: data.pop(key)}
-    _map_legacy_auth(data)
-    if data.pop("metadata_db_enabled", True) is False:
-        data.pop("airflow_db", None)
-    if "domain_pattern_mapping" in data:
-        mapping = mapping_section(data.pop("domain_pattern_mapping"), "domain_pattern_mapping")
-        data["domain_rules"] = {**mapping, **mapping_section(data.get("domain_rules", {}), "domain_rules")}
-    if "cosmos_schema_mapping" in data:
-        data["legacy_cosmos_schema_mapping"] = data.pop("cosmos_schema_mapping")
-        warnings.append(
-            "cosmos_schema_mapping is no longer used to place models: the dbt manifest decides. The run "
-            "report lists every model where the old prefix guess would have been wrong."
-        )
-    for key in _LEGACY_COSMOS_KEYS:
-        if key in data:
-            data.pop(key)
-            warnings.append(f"{key} is accepted but ignored: Cosmos tasks are matched to the dbt manifest.")
-    data["warnings"] = tuple(warnings)
-    return data
-
-
-def mapping_section(value: Any, setting: str) -> dict[str, Any]:
-    """A section given as a mapping (or a section model, from Python); anything else is named (a ValueError
-    pydantic reports)."""
-    if isinstance(value, BaseModel):
-        return value.model_dump(exclude_unset=True)
-    if not isinstance(value, dict):
-        raise ValueError(f"{setting} must be a mapping of settings (found: {type(value).__name__})")
-    return value
-
-
-def _map_legacy_auth(data: dict[str, Any]) -> None:
-    server, realm = data.pop("keycloak_server", None), data.pop("keycloak_realm", None)
-    api = dict(mapping_section(data.get("airflow_api", {}), "airflow_api"))
-    if server and realm:
-        if not isinstance(server, str) or not isinstance(realm, str):
-            raise ValueError("keycloak_server and keycloak_realm must be text")
-        api["oidc_token_url"] = f"{server.rstrip('/')}/realms/{realm}/protocol/openid-connect/token"
-    if "auth" not in api and (api.get("oidc_client_id") or api.get("oidc_token_url")):
-        api["auth"] = "oidc"
-    elif "auth" not in api and api.get("username"):
-        api["auth"] = "basic"
-    if api:
-        data["airflow_api"] = api
-
-
-def expand_env(text: str, environ: Mapping[str, str], source: str) -> str:
-    """Replace `${VAR}` and `${VAR:-default}` in one value; a missing variable without default is a ConfigError."""
-
-    def substitute(match: re.Match[str]) -> str:
-        name, default = match.group(1), match.group(2)
-        if name in environ:
-            return environ[name]
-        if default is not None:
-            return default
-        raise ConfigError(f"{source}: environment variable {name} is not set. Set it, or write ${{{name}:-default}}.")
-
-    return _ENV_REF.sub(substitute, text)
-
-
-def expand_env_values(data: Any, environ: Mapping[str, str], source: str) -> Any:
-    """`expand_env` applied to every text value of a parsed document (keys are left as written)."""
-    if isinstance(data, str):
-        return expand_env(data, environ, source)
-    if isinstance(data, dict):
-        return {key: expand_env_values(value, environ, source) for key, value in data.items()}
-    if isinstance(data, list):
-        return [expand_env_values(value, environ, source) for value in data]
-    return data
-
-
-def load_config(path: str | Path, environ: Mapping[str, str]) -> BridgeConfig:
-    """Read a YAML configuration file (a bare one, or a recipe whose `source.config` holds it)."""
-    return build_config(load_config_data(path, environ), str(path))
-
-
-def load_config_data(path: str | Path, environ: Mapping[str, str]) -> dict[str, Any]:
-    """The settings of a YAML file as data (variables substituted), not yet validated."""
-    path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ConfigError(f"{path}: the configuration file is not UTF-8 text.") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the configuration file ({exc.strerror}).") from None
-    try:
-        data = yaml.safe_load(text) or {}
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"{path}: not valid YAML{yaml_error_position(exc)}.") from None
-    if not isinstance(data, dict):
-        raise ConfigError(f"{path}: expected a mapping of settings at the top level.")
-    if isinstance(data.get("source"), dict):
-        data = data["source"].get("config") or {}
-        if not isinstance(data, dict):
-            raise ConfigError(f"{path}: source.config must be a mapping of settings.")
-    try:
-        return dict(expand_env_values(data, environ, str(path)))
-    except RecursionError:
-        raise ConfigError(f"{path}: a YAML alias refers to itself (&name ... *name inside it).") from None
-
-
-def yaml_error_position(exc: yaml.YAMLError) -> str:
-    """` at line 3, column 7 (mapping values are not allowed here)`: where, and what, but never the text there
-    (a value on that line may be a secret, so anything the parser quotes is left out)."""
-    mark = getattr(exc, "problem_mark", None)
-    where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
-    problem = getattr(exc, "problem", None) or ""
-    problem = re.sub(r"'[^']*'|\"[^\"]*\"", "…", str(problem)).strip()
-    return f"{where} ({problem})" if problem else where
 
 
 def split_credentials(url: str, setting: str) -> tuple[str, str | None, str | None]:

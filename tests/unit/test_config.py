@@ -4,7 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from bridge.config import BridgeConfig, build_config, load_config
+from bridge.config import BridgeConfig, build_config
+from bridge.config_yaml import load_config
 from bridge.errors import ConfigError
 
 

@@ -1,0 +1,90 @@
+"""The original in-house connector's flat keys (PRODUCT.md section 6), mapped onto the sections of
+`BridgeConfig`; its old Cosmos prefix-guessing keys are accepted with a warning, since the manifest decides."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel
+
+# The original connector's flat keys -> (section, field) in this model.
+_LEGACY_KEYS: dict[str, tuple[str, str]] = {
+    "airflow_url": ("airflow_api", "url"),
+    "username": ("airflow_api", "username"),
+    "password": ("airflow_api", "password"),
+    "verify_ssl": ("airflow_api", "verify_ssl"),
+    "timeout": ("airflow_api", "timeout"),
+    "max_workers": ("airflow_api", "max_workers"),
+    "keycloak_client_id": ("airflow_api", "oidc_client_id"),
+    "keycloak_client_secret": ("airflow_api", "oidc_client_secret"),
+    "metadata_db_host": ("airflow_db", "host"),
+    "metadata_db_port": ("airflow_db", "port"),
+    "metadata_db_database": ("airflow_db", "database"),
+    "metadata_db_username": ("airflow_db", "username"),
+    "metadata_db_password": ("airflow_db", "password"),
+    "capture_executions": ("run_history", "enabled"),
+    "emit_process_instances": ("run_history", "enabled"),
+    "capture_executions_days": ("run_history", "days"),
+    "process_instance_max_runs": ("run_history", "max_runs_per_dag"),
+}
+_LEGACY_COSMOS_KEYS = (
+    "infer_cosmos_outlets",
+    "cosmos_task_group_pattern",
+    "cosmos_outlet_database",
+    "cosmos_outlet_schema",
+    "cosmos_outlet_platform",
+    "cosmos_outlet_to_dbt",
+)
+
+
+def map_legacy_keys(data: dict[str, Any]) -> dict[str, Any]:
+    """A copy of `data` with the original connector's flat keys moved into this model's sections. Warnings
+    given in (those of a configuration validated before) are kept."""
+    warnings: list[str] = list(data.get("warnings", ()))
+    data = {key: value for key, value in data.items() if key != "warnings"}
+    for key, (section, field) in _LEGACY_KEYS.items():
+        if key in data:
+            data[section] = {**mapping_section(data.get(section, {}), section), field: data.pop(key)}
+    _map_legacy_auth(data)
+    if data.pop("metadata_db_enabled", True) is False:
+        data.pop("airflow_db", None)
+    if "domain_pattern_mapping" in data:
+        mapping = mapping_section(data.pop("domain_pattern_mapping"), "domain_pattern_mapping")
+        data["domain_rules"] = {**mapping, **mapping_section(data.get("domain_rules", {}), "domain_rules")}
+    if "cosmos_schema_mapping" in data:
+        data["legacy_cosmos_schema_mapping"] = data.pop("cosmos_schema_mapping")
+        warnings.append(
+            "cosmos_schema_mapping is no longer used to place models: the dbt manifest decides. The run "
+            "report lists every model where the old prefix guess would have been wrong."
+        )
+    for key in _LEGACY_COSMOS_KEYS:
+        if key in data:
+            data.pop(key)
+            warnings.append(f"{key} is accepted but ignored: Cosmos tasks are matched to the dbt manifest.")
+    data["warnings"] = tuple(warnings)
+    return data
+
+
+def mapping_section(value: Any, setting: str) -> dict[str, Any]:
+    """A section given as a mapping (or a section model, from Python); anything else is named (a ValueError
+    pydantic reports)."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(exclude_unset=True)
+    if not isinstance(value, dict):
+        raise ValueError(f"{setting} must be a mapping of settings (found: {type(value).__name__})")
+    return value
+
+
+def _map_legacy_auth(data: dict[str, Any]) -> None:
+    server, realm = data.pop("keycloak_server", None), data.pop("keycloak_realm", None)
+    api = dict(mapping_section(data.get("airflow_api", {}), "airflow_api"))
+    if server and realm:
+        if not isinstance(server, str) or not isinstance(realm, str):
+            raise ValueError("keycloak_server and keycloak_realm must be text")
+        api["oidc_token_url"] = f"{server.rstrip('/')}/realms/{realm}/protocol/openid-connect/token"
+    if "auth" not in api and (api.get("oidc_client_id") or api.get("oidc_token_url")):
+        api["auth"] = "oidc"
+    elif "auth" not in api and api.get("username"):
+        api["auth"] = "basic"
+    if api:
+        data["airflow_api"] = api
