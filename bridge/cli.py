@@ -1,4 +1,4 @@
-"""The command line: `python -m bridge plan|sync`.
+"""The command line: `python -m bridge plan|sync|check`.
 
 Exit codes, on every command: 0 done; 1 problems in the run report match `--fail-on`; 2 bad input or
 configuration; 3 a source or sink failed after its retries (or an internal error). No input ends in a
