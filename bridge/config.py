@@ -34,6 +34,10 @@ URN_RESERVED = frozenset(",()\u241f")
 class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    def secrets(self) -> list[str]:
+        """The section's secret values, for the redactor."""
+        return [value.get_secret_value() for value in self.__dict__.values() if isinstance(value, SecretStr)]
+
 
 class DbtConfig(_Section):
     manifests: list[str] = Field(default_factory=list, description="manifest.json paths or globs (.gz allowed)")
@@ -55,6 +59,11 @@ class AirflowDbConfig(_Section):
     def _parsable(self) -> AirflowDbConfig:
         self.target()  # a URL that cannot be read is a ConfigError now, before anything is read
         return self
+
+    def secrets(self) -> list[str]:
+        """The URL and password, and the password inside the URL as it travels (decoded)."""
+        target = self.target()
+        return super().secrets() + ([target.password] if target is not None and target.password else [])
 
     def target(self) -> DbTarget | None:
         """The database to open: `url` as given, else the separate fields; None when neither is set."""
@@ -85,6 +94,15 @@ class AirflowApiConfig(_Section):
     page_size: int = 100
     max_retries: int = 5
     max_workers: int = 4
+
+    def secrets(self) -> list[str]:
+        """Password, token and client secret, and the credential basic auth sends (base64 of user:password)."""
+        basic = (
+            [basic_auth_value(self.username, self.password.get_secret_value())]
+            if self.username and self.password
+            else []
+        )
+        return super().secrets() + basic
 
     @model_validator(mode="before")
     @classmethod
@@ -197,18 +215,7 @@ class BridgeConfig(_Section):
     def secrets(self) -> list[str]:
         """Every secret value of the configuration, for the redactor: passwords, tokens, client secrets, the
         password inside a DB URL and the credential of basic auth."""
-        found = [
-            value.get_secret_value()
-            for section in (self.airflow_db, self.airflow_api, self.sink)
-            for value in section.__dict__.values()
-            if isinstance(value, SecretStr)
-        ]
-        target = self.airflow_db.target()
-        found += [target.password] if target is not None and target.password else []
-        api = self.airflow_api
-        if api.username and api.password:
-            found.append(basic_auth_value(api.username, api.password.get_secret_value()))
-        return found
+        return [*self.airflow_db.secrets(), *self.airflow_api.secrets(), *self.sink.secrets()]
 
     @field_validator("env")
     @classmethod

@@ -40,8 +40,12 @@ def read_projects(patterns: list[str]) -> list[DbtProject]:
 
     if not patterns:
         raise ConfigError("no dbt manifest given: pass --manifest PATH or set dbt.manifests in --config.")
-    paths = list({path.resolve(): path for path in reversed(expand_paths(patterns, "manifest"))}.values())[::-1]
-    return [read_manifest(path) for path in paths]  # a file named twice (a path and a glob) is read once
+    paths, seen = [], set()
+    for path in expand_paths(patterns, "manifest"):  # a file named twice (a path and a glob) is read once
+        if path.resolve() not in seen:
+            seen.add(path.resolve())
+            paths.append(path)
+    return [read_manifest(path) for path in paths]
 
 
 def read_airflow(config: BridgeConfig, clock: Clock) -> AirflowSnapshot | None:

@@ -90,7 +90,7 @@ class RestSink:
         self.max_retries = config.max_retries
         self.retry_backoff = config.retry_backoff
         self.sleep = sleep
-        self.redact = Redactor(s.get_secret_value() for s in (config.token, config.oidc_client_secret) if s is not None)
+        self.redact = Redactor(config.secrets())
         self.token_fetch = ClientCredentials(config) if config.oidc_token_url else None
         self.last_answer = LastAnswer(self.redact)
         self.acknowledged = EmitResult()
@@ -139,7 +139,7 @@ class RestSink:
                     raise self._error(what, failure, attempt) from exc
                 delay = self._delay(attempt, failure.retry_after)
                 logger.warning("datahub-rest %s: %s failed (%s) at attempt %d of %d; retrying in %.2f s",
-                               self.server, what, self._redact(failure.reason), attempt, self.max_retries + 1,
+                               self.server, what, self.redact(failure.reason), attempt, self.max_retries + 1,
                                delay)  # fmt: skip
                 self.sleep(delay)
                 attempt += 1
@@ -150,7 +150,7 @@ class RestSink:
         return min(wanted, MAX_DELAY_S)
 
     def _error(self, what: str, failure: Failure, attempts: int) -> SinkError:
-        reason = self._redact(failure.reason)
+        reason = self.redact(failure.reason)
         if failure.transient:
             return SinkTransientError(
                 f"datahub-rest {self.server}: {what} still failed after {attempts} attempt"
@@ -159,10 +159,6 @@ class RestSink:
             )
         hint = HINTS.get(failure.status or 0, "")
         return SinkTerminalError(f"datahub-rest {self.server}: {what} failed ({reason}); not retried. {hint}".strip())
-
-    def _redact(self, text: str) -> str:
-        """Belt and braces: a server could echo a credential back in its error message."""
-        return self.redact(text)
 
 
 def bearer_auth(config: SinkConfig, token_fetch: ClientCredentials | None) -> TokenProviderAuth | None:

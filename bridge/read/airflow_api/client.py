@@ -37,7 +37,7 @@ from bridge.errors import (
 )
 from bridge.http import hardened_session, request_failure
 from bridge.read.airflow_api.auth import Auth, make_auth
-from bridge.redact import Redactor, basic_auth_value, server_text
+from bridge.redact import Redactor, server_text
 
 log = logging.getLogger(__name__)
 
@@ -196,18 +196,10 @@ def open_client(config: AirflowApiConfig, sleep: Sleep = time.sleep) -> ApiClien
     session.verify = _tls_setting(config)
     base_url = config.url.rstrip("/")
     auth = make_auth(config, session, base_url)
-    client = ApiClient(base_url, config, session, auth, sleep, redact=api_redactor(config))
+    client = ApiClient(base_url, config, session, auth, sleep, redact=Redactor(config.secrets()))
     if session.verify is False:
         client.warnings.append(f"TLS verification is off for {base_url} (airflow_api.verify_ssl: false).")
     return client
-
-
-def api_redactor(config: AirflowApiConfig) -> Redactor:
-    """The configured credentials, in every form they travel in, for redacting what servers answer."""
-    secrets = [s.get_secret_value() for s in (config.password, config.token, config.oidc_client_secret) if s]
-    if config.username and config.password:
-        secrets.append(basic_auth_value(config.username, config.password.get_secret_value()))
-    return Redactor(secrets)
 
 
 def _tls_setting(config: AirflowApiConfig) -> bool | str:
