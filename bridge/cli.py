@@ -85,47 +85,6 @@ def cli() -> None:
     """Join dbt manifests with Airflow (Cosmos) metadata and emit one lineage graph into DataHub."""
 
 
-@cli.command()
-@click.option("--manifest", "manifests", multiple=True, help="manifest.json (or .gz, or a glob); repeatable")
-@click.option("--airflow-db", help="Airflow metadata DB: postgresql://user:pass@host:port/db or sqlite:///path")
-@click.option("--airflow-url", help="Airflow base URL (REST API)")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="YAML configuration file")
-@click.option("--env", help="DataHub environment of the URNs (default PROD)")
-@click.option("--platform-instance", help="the warehouse's platform instance in DataHub")
-@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
-@click.pass_obj
-def plan(
-    state: CliState,
-    manifests: tuple[str, ...],
-    airflow_db: str | None,
-    airflow_url: str | None,
-    config_path: str | None,
-    env: str | None,
-    platform_instance: str | None,
-    output_format: str,
-) -> None:
-    """Show what would be emitted, changing nothing."""
-    from bridge.join.pipeline import join_lineage
-    from bridge.model.graph import graph_to_json
-    from bridge.plan import graph_as_text, plan_as_json, plan_as_text, plan_project
-    from bridge.sync import read_airflow, read_projects, utc_now
-
-    overrides = {"dbt.manifests": list(manifests), "airflow_db.url": airflow_db, "airflow_api.url": airflow_url}
-    config = state.configured(_config(config_path, overrides | {"env": env, "platform_instance": platform_instance}))
-    _show_warnings(config)
-    projects = read_projects(config.dbt.manifests)
-    plans = [plan_project(project, config) for project in projects]
-    snapshot = read_airflow(config, utc_now)
-    graph = join_lineage(projects, snapshot, config.join_settings()) if snapshot else None
-    if output_format == "json":
-        document = plan_as_json(plans) | ({"graph": orjson.loads(graph_to_json(graph))} if graph else {})
-        click.echo(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode())
-        return
-    click.echo(plan_as_text(plans), nl=False)
-    if graph is not None:
-        click.echo(graph_as_text(graph), nl=False)
-
-
 SINK_HELP = "file:PATH | datahub-lite[:PATH] | datahub-rest:URL | datahub-kafka:BOOTSTRAP"
 _SINK_TARGETS = {"file": "path", "datahub-lite": "path", "datahub-rest": "server", "datahub-kafka": "bootstrap"}
 
@@ -152,10 +111,48 @@ def sink_output_path(config: BridgeConfig) -> Path | None:
     return None
 
 
+_DBT_OPTIONS = [
+    click.option("--manifest", "manifests", multiple=True, help="manifest.json (or .gz, or a glob); repeatable"),
+    click.option(
+        "--dbt-export",
+        "dbt_exports",
+        multiple=True,
+        help="what `dbt run-operation bridge_export` (or the on-run-end recipe) printed; - reads standard input",
+    ),
+    click.option("--dbt-project-dir", help="a dbt project: the bridge runs the export there with dbt itself"),
+    click.option("--dbt-target", help="the dbt target for --dbt-project-dir (dbt's default when not given)"),
+    click.option("--dbt-profiles-dir", help="the folder of profiles.yml for --dbt-project-dir"),
+    click.option("--run-results", "run_results", multiple=True, help="dbt's run_results.json (or a glob); repeatable"),
+    click.option("--catalog", "catalogs", multiple=True, help="dbt's catalog.json (or a glob): columns; repeatable"),
+]
+_DBT_FIELDS = {
+    "manifests": "dbt.manifests",
+    "dbt_exports": "dbt.exports",
+    "dbt_project_dir": "dbt.project_dir",
+    "dbt_target": "dbt.target",
+    "dbt_profiles_dir": "dbt.profiles_dir",
+    "run_results": "dbt.run_results",
+    "catalogs": "dbt.catalogs",
+}
+
+
+def dbt_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options that say where the dbt projects, their run results and catalogs come from."""
+    for option in reversed(_DBT_OPTIONS):
+        command = option(command)
+    return command
+
+
+def dbt_overrides(given: Mapping[str, Any]) -> dict[str, object]:
+    """The dbt options given, as the configuration fields they set (a list flag replaces the file's list)."""
+    return {field: list(value) if isinstance(value, tuple) else value for name, field in _DBT_FIELDS.items()
+            if (value := given.get(name)) is not None}  # fmt: skip
+
+
 def input_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """The options that say what a sync, a check or a plan reads, and how its URNs are named."""
     options = [
-        click.option("--manifest", "manifests", multiple=True, help="manifest.json (or .gz, or a glob); repeatable"),
+        *_DBT_OPTIONS,
         click.option("--airflow-db", help="Airflow metadata DB: postgresql://user:pass@host:port/db or sqlite:///path"),
         click.option("--airflow-url", help="Airflow base URL (REST API, and links in DataHub)"),
         click.option("--config", "config_path", type=click.Path(dir_okay=False), help="YAML configuration file"),
@@ -179,6 +176,12 @@ class Inputs:
     """What `input_options` collected, as settings laid over the configuration file."""
 
     manifests: tuple[str, ...]
+    dbt_exports: tuple[str, ...]
+    dbt_project_dir: str | None
+    dbt_target: str | None
+    dbt_profiles_dir: str | None
+    run_results: tuple[str, ...]
+    catalogs: tuple[str, ...]
     airflow_db: str | None
     airflow_url: str | None
     config_path: str | None
@@ -188,13 +191,60 @@ class Inputs:
     fail_on: str
 
     def overrides(self) -> dict[str, object]:
-        return {
-            "dbt.manifests": list(self.manifests),
+        return dbt_overrides({name: getattr(self, name) for name in _DBT_FIELDS}) | {
             "airflow_db.url": self.airflow_db,
             "airflow_api.url": self.airflow_url,
             "env": self.env,
             "platform_instance": self.platform_instance,
         }
+
+
+@cli.command()
+@dbt_options
+@click.option("--airflow-db", help="Airflow metadata DB: postgresql://user:pass@host:port/db or sqlite:///path")
+@click.option("--airflow-url", help="Airflow base URL (REST API)")
+@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="YAML configuration file")
+@click.option("--env", help="DataHub environment of the URNs (default PROD)")
+@click.option("--platform-instance", help="the warehouse's platform instance in DataHub")
+@click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+@click.pass_obj
+def plan(
+    state: CliState,
+    /,
+    airflow_db: str | None,
+    airflow_url: str | None,
+    config_path: str | None,
+    env: str | None,
+    platform_instance: str | None,
+    output_format: str,
+    **dbt_given: Any,
+) -> None:
+    """Show what would be emitted, changing nothing."""
+    from bridge.join.dbt_checks import one_per_project
+    from bridge.join.pipeline import join_lineage
+    from bridge.model.graph import graph_to_json
+    from bridge.plan import graph_as_text, plan_as_json, plan_as_text, plan_project
+    from bridge.read.dbt.inputs import read_dbt
+    from bridge.sync import read_airflow, utc_now
+
+    overrides = dbt_overrides(dbt_given) | {"airflow_db.url": airflow_db, "airflow_api.url": airflow_url}
+    config = state.configured(_config(config_path, overrides | {"env": env, "platform_instance": platform_instance}))
+    _show_warnings(config)
+    dbt = read_dbt(config.dbt)
+    plans = [plan_project(project, config) for project in one_per_project(list(dbt.projects))[0]]
+    snapshot = read_airflow(config, utc_now)
+    graph = (
+        join_lineage(list(dbt.projects), snapshot, config.join_settings(), dbt.run_results, dbt.catalog)
+        if snapshot
+        else None
+    )
+    if output_format == "json":
+        document = plan_as_json(plans) | ({"graph": orjson.loads(graph_to_json(graph))} if graph else {})
+        click.echo(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode())
+        return
+    click.echo(plan_as_text(plans), nl=False)
+    if graph is not None:
+        click.echo(graph_as_text(graph), nl=False)
 
 
 @cli.command()
@@ -291,7 +341,8 @@ def output_path(value: str | None, flag: str) -> Path | None:
 
 def input_files(config: BridgeConfig, config_path: str | None) -> list[Path]:
     """The files a sync reads (manifests, dbt artifacts, the configuration, a SQLite DB): no output may be one."""
-    patterns = [*config.dbt.manifests, *config.dbt.run_results, *config.dbt.catalogs]
+    exports = [path for path in config.dbt.exports if path != "-"]
+    patterns = [*config.dbt.manifests, *exports, *config.dbt.run_results, *config.dbt.catalogs]
     found = [Path(match) for pattern in patterns for match in glob.glob(pattern, recursive=True)]
     found += [Path(config_path)] if config_path else []
     target = config.airflow_db.target()

@@ -40,9 +40,27 @@ class _Section(BaseModel):
 
 
 class DbtConfig(_Section):
+    """Where the dbt projects are described: manifests, exports of the dbt package, or a project dbt runs."""
+
     manifests: list[str] = Field(default_factory=list, description="manifest.json paths or globs (.gz allowed)")
-    run_results: list[str] = Field(default_factory=list)
-    catalogs: list[str] = Field(default_factory=list)
+    exports: list[str] = Field(default_factory=list, description="`dbt run-operation bridge_export` output; - stdin")
+    project_dir: str | None = Field(None, description="a dbt project the bridge runs the export in (dbtRunner)")
+    target: str | None = Field(None, description="the dbt target of project_dir (dbt's default when unset)")
+    profiles_dir: str | None = Field(None, description="the folder of profiles.yml for project_dir")
+    run_results: list[str] = Field(default_factory=list, description="run_results.json paths or globs")
+    catalogs: list[str] = Field(default_factory=list, description="catalog.json paths or globs")
+
+    @model_validator(mode="after")
+    def _coherent(self) -> DbtConfig:
+        if self.exports.count("-") > 1:
+            raise ValueError("exports names standard input (-) twice; it can be read once")
+        if (self.target or self.profiles_dir) and not self.project_dir:
+            raise ValueError("target and profiles_dir apply to project_dir (--dbt-project-dir), which is not set")
+        return self
+
+    @property
+    def given(self) -> bool:
+        return bool(self.manifests or self.exports or self.project_dir)
 
 
 class AirflowDbConfig(_Section):

@@ -5,6 +5,7 @@
     +-- SourceError                  an input could not be read
     |   +-- ArtifactError            a dbt artifact (manifest, run_results, catalog) is missing or corrupt
     |   |   +-- UnsupportedSchemaVersionError   the artifact's schema version is outside the supported range
+    |   +-- DbtInvocationError       dbt, run for `--dbt-project-dir`, failed (no profile, parse error, no package)
     |   +-- AirflowDbError           the Airflow metadata database (a wrong database name, an unreadable file)
     |   |   +-- AirflowDbUnreachableError  [3] host/port did not answer
     |   |   +-- AirflowDbQueryError        [3] a statement failed while reading (connection lost, ...)
@@ -65,6 +66,14 @@ class UnsupportedSchemaVersionError(ArtifactError):
             f"{kind} schema version {found} is not supported (supported: {supported})",
             "Re-create it with a dbt version that writes a supported schema.",
         )
+
+
+class DbtInvocationError(SourceError):
+    """dbt, run by the bridge in a project (`--dbt-project-dir`), failed or printed no export."""
+
+    def __init__(self, project_dir: str, problem: str, hint: str) -> None:
+        self.project_dir = project_dir
+        super().__init__(f"dbt project {project_dir}: {problem}. To fix: {hint}.")
 
 
 class AirflowDbError(SourceError):

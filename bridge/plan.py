@@ -72,7 +72,8 @@ def plan_as_text(plans: Iterable[ProjectPlan]) -> str:
     lines: list[str] = []
     for plan in plans:
         counts = ", ".join(f"{kind} {n}" for kind, n in plan.counts().items())
-        about = f"{plan.adapter_type}, dbt {plan.dbt_version}, manifest v{plan.schema_version}"
+        described = f"manifest v{plan.schema_version}" if plan.schema_version else "bridge export"
+        about = f"{plan.adapter_type}, dbt {plan.dbt_version}, {described}"
         lines.append(f"{plan.project_name}  ({about})")
         lines.append(f"  {plan.manifest_path}: {counts}")
         for dataset in plan.datasets:

@@ -12,14 +12,13 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from bridge.config import BridgeConfig
-from bridge.errors import BridgeError, ConfigError
+from bridge.errors import BridgeError
 from bridge.join.pipeline import join_lineage
 from bridge.model.airflow import AirflowSnapshot
-from bridge.model.dbt import DbtProject
 from bridge.model.graph import LineageGraph
 from bridge.model.report import RunReport
 from bridge.outputs import write_output
-from bridge.paths import expand_paths
+from bridge.read.dbt.inputs import read_dbt
 from bridge.report import build_report
 
 Clock = Callable[[], datetime]
@@ -33,19 +32,6 @@ class SyncResult:
     graph: LineageGraph | None
     report: RunReport
     failure: BridgeError | None = None
-
-
-def read_projects(patterns: list[str]) -> list[DbtProject]:
-    from bridge.read.dbt.manifest import read_manifest
-
-    if not patterns:
-        raise ConfigError("no dbt manifest given: pass --manifest PATH or set dbt.manifests in --config.")
-    paths, seen = [], set()
-    for path in expand_paths(patterns, "manifest"):  # a file named twice (a path and a glob) is read once
-        if path.resolve() not in seen:
-            seen.add(path.resolve())
-            paths.append(path)
-    return [read_manifest(path) for path in paths]
 
 
 def read_airflow(config: BridgeConfig, clock: Clock) -> AirflowSnapshot | None:
@@ -98,9 +84,9 @@ def run_sync(config: BridgeConfig, clock: Clock, emit: bool = True, graph_path: 
     graph: LineageGraph | None = None
     delivered: Counter[str] = Counter()
     try:
-        projects = read_projects(config.dbt.manifests)
+        dbt = read_dbt(config.dbt)
         snapshot = read_airflow(config, clock)
-        graph = join_lineage(projects, snapshot, config.join_settings())
+        graph = join_lineage(list(dbt.projects), snapshot, config.join_settings(), dbt.run_results, dbt.catalog)
         if graph_path is not None:
             from bridge.model.graph import graph_to_json
 

@@ -3,6 +3,7 @@
 #
 #   artifacts/snowflake/manifest.json   dbt parse with the Snowflake profile (../profiles.example.yml);
 #                                       needs no Snowflake connection.
+#   artifacts/snowflake/bridge_export.txt  dbt run-operation bridge_export, same profile (the dbt package)
 #   artifacts/postgres/manifest.json    dbt docs generate against the local PostgreSQL (profiles/)
 #   artifacts/postgres/run_results.json dbt build (seeds, models, snapshot, tests) against it
 #   artifacts/postgres/catalog.json     dbt docs generate against it
@@ -32,7 +33,7 @@ export DBT_PARTIAL_PARSE=false
 run_dbt() {
     local name="$1"
     shift
-    echo "+ dbt $* (${name})"
+    echo "+ dbt $* (${name})" >&2
     (cd "${project_dir}" && "${dbt}" "$@" \
         --project-dir "${project_dir}" \
         --target-path "${work_dir}/${name}/target" \
@@ -61,6 +62,9 @@ SECONDS=0
 run_dbt snowflake parse --no-partial-parse --profiles-dir "${work_dir}/snowflake-profiles"
 echo "snowflake parse took ${SECONDS}s"
 cp "${work_dir}/snowflake/target/manifest.json" "${project_dir}/artifacts/snowflake/manifest.json"
+# The same target's export by the dbt package (what `bridge sync --dbt-export` reads): one line.
+run_dbt snowflake-export --quiet run-operation bridge_export --profiles-dir "${work_dir}/snowflake-profiles" \
+    > "${project_dir}/artifacts/snowflake/bridge_export.txt"
 
 # (b) PostgreSQL: build, then document.
 "${python}" - "${pg_host}" "${pg_port}" <<'PY'

@@ -12,7 +12,7 @@ for its inlets and outlets (`materialize_iolets`).
 
 from __future__ import annotations
 
-from datahub.emitter.mce_builder import make_data_platform_urn, make_dataplatform_instance_urn
+from datahub.emitter.mce_builder import make_data_platform_urn, make_dataplatform_instance_urn, make_tag_urn
 from datahub.emitter.mcp import MetadataChangeProposalWrapper
 from datahub.metadata.schema_classes import (
     BrowsePathEntryClass,
@@ -21,7 +21,14 @@ from datahub.metadata.schema_classes import (
     DatasetKeyClass,
     DatasetLineageTypeClass,
     DatasetPropertiesClass,
+    GlobalTagsClass,
+    MySqlDDLClass,
+    NullTypeClass,
+    SchemaFieldClass,
+    SchemaFieldDataTypeClass,
+    SchemaMetadataClass,
     SiblingsClass,
+    TagAssociationClass,
     UpstreamClass,
     UpstreamLineageClass,
 )
@@ -47,6 +54,7 @@ def dataset_mcps(dataset: Dataset, options: EmitOptions) -> list[MetadataChangeP
     return present(
         urn_of(dataset.key),
         *own_aspects,
+        _schema(dataset, tag_prefix) if dataset.columns else None,
         _lineage(dataset),
         _siblings(dataset),
         dataset_ownership(dataset.owners),
@@ -63,6 +71,42 @@ def _descriptive(dataset: Dataset) -> list[object | None]:
         externalUrl=dataset.external_url,
     )
     return [properties, subtypes(dataset.subtype), STATUS_ACTIVE, _browse_path(dataset.key), _instance(dataset.key)]
+
+
+_NULL_TYPE = NullTypeClass()  # type: ignore[no-untyped-call]
+
+
+def _schema(dataset: Dataset, tag_prefix: str) -> SchemaMetadataClass:
+    """A dbt entity's columns as DataHub's dbt source writes them (`get_schema_metadata`): the catalog's
+    type as native type, DataHub's type by its SQL type rules for the adapter (a null type when none
+    applies), schemaName the node's unique id, nothing about nullability known."""
+    from datahub.ingestion.source.sql.sql_types import resolve_sql_type
+
+    adapter = dataset.properties.get("dbt_adapter", "")
+    fields = [
+        SchemaFieldClass(
+            fieldPath=column.name,
+            nativeDataType=column.native_type,
+            type=SchemaFieldDataTypeClass(type=resolve_sql_type(column.native_type, adapter) or _NULL_TYPE),
+            description=column.description or None,
+            nullable=False,
+            recursive=False,
+            globalTags=GlobalTagsClass(
+                tags=[TagAssociationClass(make_tag_urn(tag_prefix + tag)) for tag in column.tags]
+            )
+            if column.tags
+            else None,
+        )
+        for column in dataset.columns
+    ]
+    return SchemaMetadataClass(
+        schemaName=dataset.dbt_unique_id or dataset.key.name,
+        platform=make_data_platform_urn(dataset.key.platform),
+        version=0,
+        hash="",
+        platformSchema=MySqlDDLClass(tableSchema=""),
+        fields=fields,
+    )
 
 
 def _key(key: DatasetKey) -> DatasetKeyClass:

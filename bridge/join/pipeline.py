@@ -1,24 +1,28 @@
 """The join, step by step: dbt projects + an Airflow snapshot -> one lineage graph and its problems.
 
-    0. dbt checks              a node defined by several manifests (the first by path is used), nodes
-                               without a schema
-    1. dbt datasets           every node's dbt entity and warehouse table, siblings and lineage
+    0. dbt checks              a project given as manifest and export is one; a node defined by several
+                               manifests (the first by path is used); nodes without a schema
+    1. dbt datasets           every node's dbt entity and warehouse table, siblings and lineage; columns
+                               from catalogs
     2. Cosmos matches          every Cosmos task -> its dbt node, or a reported reason
     3. flows and jobs          DAGs and tasks with their inputs, outputs and upstream tasks
     4. asset datasets          datasets named only by Airflow assets (explicit outlets, events, schedules)
     5. domains                 nodes, then tables, tasks, DAGs and assets (see domains.py)
     6. owners and tags         assets inherit those of the DAGs that produce them
-    7. runs                    DAG runs and task runs
+    7. runs                    DAG runs and task runs; dbt results (run_results, on-run-end exports)
     8. legacy comparison       where the old prefix mapping would have put each model
 Pure: no I/O; the same inputs always give the same graph.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from bridge.join.airflow_jobs import AirflowContext, build_flow, build_jobs
 from bridge.join.assets import AssetResolver
 from bridge.join.cosmos_tasks import TaskMatch, match_cosmos_tasks
-from bridge.join.dbt_checks import duplicate_node_problems, missing_relation_problems, node_owners
+from bridge.join.dbt_artifacts import dbt_results, with_catalog
+from bridge.join.dbt_checks import duplicate_node_problems, missing_relation_problems, node_owners, one_per_project
 from bridge.join.dbt_datasets import project_datasets
 from bridge.join.enrich import (
     asset_datasets,
@@ -32,16 +36,23 @@ from bridge.join.merge import merge_datasets
 from bridge.join.runs import build_runs
 from bridge.join.settings import JoinSettings
 from bridge.model.airflow import AirflowSnapshot, AssetEvent
-from bridge.model.dbt import DbtProject
+from bridge.model.dbt import CatalogTable, DbtProject, RunResults
 from bridge.model.graph import Dataset, Flow, Job, LineageGraph
 from bridge.model.report import Problem
 
 
-def join_lineage(projects: list[DbtProject], snapshot: AirflowSnapshot | None, settings: JoinSettings) -> LineageGraph:
-    projects = sorted(projects, key=lambda p: p.manifest_path)
+def join_lineage(
+    projects: list[DbtProject],
+    snapshot: AirflowSnapshot | None,
+    settings: JoinSettings,
+    run_results: Sequence[RunResults] = (),
+    catalog: Mapping[str, CatalogTable] | None = None,
+) -> LineageGraph:
+    projects, problems = one_per_project(sorted(projects, key=lambda p: p.manifest_path))
     owners = node_owners(projects)
-    problems = [*duplicate_node_problems(projects, owners), *missing_relation_problems(projects)]
+    problems += [*duplicate_node_problems(projects, owners), *missing_relation_problems(projects)]
     datasets = merge_datasets([d for p in projects for d in project_datasets(p, settings, owned_by=owners)])
+    datasets = with_catalog(datasets, owners, catalog or {})
     snapshot = snapshot or AirflowSnapshot(source="db", airflow_version=None, schema_revision=None, dags={})
     matches = match_cosmos_tasks(snapshot.dags, projects)
     flows, jobs, airflow_problems = _flows_and_jobs(projects, snapshot, matches, datasets, settings)
@@ -58,6 +69,7 @@ def join_lineage(projects: list[DbtProject], snapshot: AirflowSnapshot | None, s
         jobs=tuple(sorted(jobs, key=lambda j: j.key)),
         domains=domain_entities(datasets, flows, jobs),
         runs=tuple(runs),
+        dbt_results=dbt_results(run_results, owners, settings),
         problems=tuple(sorted(set(problems), key=lambda p: (p.code, p.location, p.message))),
     )
 

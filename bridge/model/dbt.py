@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
+
+# Where a project's description came from: a manifest.json, or the document the dbt package exports.
+ProjectOrigin = Literal["manifest", "export"]
 
 # Resource types that live in the warehouse as a table or view (when not ephemeral).
 RELATION_TYPES = frozenset({"model", "seed", "snapshot", "source"})
@@ -64,6 +67,16 @@ class TestInfo:
 
 
 @dataclass(frozen=True, slots=True)
+class DbtColumn:
+    """A column as the project documents it (its yml): what a catalog's column is described with."""
+
+    name: str
+    description: str = ""
+    data_type: str | None = None
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class DbtNode:
     """One resource of a dbt project: model, seed, snapshot, source, test, exposure, analysis...
 
@@ -92,6 +105,7 @@ class DbtNode:
     test: TestInfo | None = None
     owner: Owner | None = None
     url: str | None = None
+    columns: tuple[DbtColumn, ...] = ()  # documented columns, read only when a catalog is given
 
     @property
     def is_ephemeral(self) -> bool:
@@ -117,6 +131,7 @@ class DbtProject:
     generated_at: str
     nodes: Mapping[str, DbtNode]
     groups: Mapping[str, Group] = field(default_factory=dict)
+    origin: ProjectOrigin = "manifest"
 
     def of_type(self, *resource_types: str) -> list[DbtNode]:
         """Nodes of the given resource types, in unique_id order."""
@@ -162,3 +177,12 @@ class CatalogTable:
     table_type: str | None
     owner: str | None
     columns: tuple[CatalogColumn, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DbtInputs:
+    """Everything read from dbt for one sync: the projects, the runs' results, the catalogs' tables."""
+
+    projects: tuple[DbtProject, ...]
+    run_results: tuple[RunResults, ...] = ()
+    catalog: Mapping[str, CatalogTable] = field(default_factory=dict)  # by unique_id, all catalogs merged

@@ -35,6 +35,17 @@ class JobKey:
 
 
 @dataclass(frozen=True, slots=True)
+class Column:
+    """A column of a dbt dataset: name and type as the catalog found them, description and tags as the
+    project documents them (DataHub's dbt source combines the two the same way)."""
+
+    name: str
+    native_type: str
+    description: str = ""
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Dataset:
     """A dbt node (platform `dbt`), a warehouse table, or an asset of another platform."""
 
@@ -51,6 +62,7 @@ class Dataset:
     tags: tuple[str, ...] = ()
     properties: Mapping[str, str] = field(default_factory=dict)
     external_url: str | None = None
+    columns: tuple[Column, ...] = ()  # from a catalog, on dbt entities only
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,6 +124,27 @@ class Run:
 
 
 @dataclass(frozen=True, slots=True)
+class DbtResult:
+    """One node's outcome in one dbt invocation (run_results.json, or the on-run-end recipe's export).
+
+    `dataset` is the node's dbt entity where it has one (models, seeds, snapshots, sources); tests and
+    operations have none. Times are epoch milliseconds.
+    """
+
+    invocation_id: str | None
+    command: str | None
+    unique_id: str
+    dataset: DatasetKey | None
+    status: str
+    start_ms: int | None
+    end_ms: int | None
+    execution_time: float
+    failures: int | None = None
+    message: str | None = None
+    read_from: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class LineageGraph:
     """Everything a sync emits, sorted so the same inputs always give the same graph."""
 
@@ -120,6 +153,7 @@ class LineageGraph:
     jobs: tuple[Job, ...] = ()
     domains: tuple[Domain, ...] = ()
     runs: tuple[Run, ...] = ()
+    dbt_results: tuple[DbtResult, ...] = ()
     problems: tuple[Problem, ...] = ()
 
 

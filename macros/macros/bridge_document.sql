@@ -3,34 +3,41 @@
 
     {
       "format": "dbt-lineage-bridge/export", "format_version": 1,
-      "project_name": ..., "dbt_version": ...,
+      "metadata": {"project_name", "dbt_version", "adapter_type"},
       "target": {"name", "type", "database", "schema"},
-      "nodes": [ one entry per enabled model, seed, snapshot, source and exposure, by unique_id ],
+      "nodes": [ every enabled node, source and exposure of the project and its packages, by unique_id ],
+      "groups": [ every group, by unique_id ],
       "run": null, or {"command", "invocation_id", "run_started_at", "results": [...]} after a run
     }
 
-    Nothing in it depends on the clock or a random id unless `run` is given: exporting twice under
-    the same target gives the same document.
+    Each entry of `nodes` carries the fields of the node in manifest.json that a lineage consumer reads,
+    under the manifest's own names (so a reader of manifests reads these entries the same way), for the
+    active target. Nothing in it depends on the clock or a random id unless `run` is given: exporting
+    twice under the same target gives the same document.
 #}
 {% macro bridge_document(run=none) %}
-    {%- set owners = dbt_lineage_bridge.bridge_group_owners() -%}
     {%- set entries = [] -%}
-    {%- for node in graph.nodes.values() | sort(attribute="unique_id") -%}
-        {%- if node.resource_type in ("model", "seed", "snapshot") -%}
-            {%- do entries.append(dbt_lineage_bridge.bridge_node_entry(node, owners)) -%}
-        {%- endif -%}
+    {%- for collection in (graph.nodes, graph.sources, graph.exposures) -%}
+        {%- for node in collection.values() -%}
+            {%- do entries.append(dbt_lineage_bridge.bridge_node_entry(node)) -%}
+        {%- endfor -%}
     {%- endfor -%}
-    {%- for node in graph.sources.values() | sort(attribute="unique_id") -%}
-        {%- do entries.append(dbt_lineage_bridge.bridge_node_entry(node, owners)) -%}
-    {%- endfor -%}
-    {%- for node in graph.exposures.values() | sort(attribute="unique_id") -%}
-        {%- do entries.append(dbt_lineage_bridge.bridge_node_entry(node, owners)) -%}
+    {%- set groups = [] -%}
+    {%- for group in (graph.groups or {}).values() -%}
+        {%- do groups.append({
+            "unique_id": group.unique_id,
+            "name": group.name,
+            "owner": dbt_lineage_bridge.bridge_owner(group.owner)
+        }) -%}
     {%- endfor -%}
     {{ return({
         "format": "dbt-lineage-bridge/export",
         "format_version": 1,
-        "project_name": project_name,
-        "dbt_version": dbt_version,
+        "metadata": {
+            "project_name": project_name,
+            "dbt_version": dbt_version,
+            "adapter_type": target.type
+        },
         "target": {
             "name": target.name,
             "type": target.type,
@@ -38,62 +45,64 @@
             "schema": target.schema
         },
         "nodes": entries | sort(attribute="unique_id"),
+        "groups": groups | sort(attribute="unique_id"),
         "run": run
     }) }}
 {% endmacro %}
 
 
-{# One node's entry; every entry has the same keys, null where a key does not apply. #}
-{% macro bridge_node_entry(node, owners) %}
+{#
+    One node as manifest.json has it, restricted to what a lineage consumer reads. `relation_name` is the
+    one dbt resolved for this target (generate_database_name / generate_schema_name, alias, version, the
+    adapter's and the project's quoting); it is null for ephemeral models and for what is not a relation.
+#}
+{% macro bridge_node_entry(node) %}
     {%- set config = node.get("config") or {} -%}
-    {%- set group = node.get("group") -%}
-    {%- if node.resource_type == "exposure" -%}
-        {%- set owner = dbt_lineage_bridge.bridge_owner(node.get("owner")) -%}
-    {%- else -%}
-        {%- set owner = owners.get(group) if group else none -%}
-    {%- endif -%}
+    {%- set test_metadata = node.get("test_metadata") -%}
+    {%- set columns = {} -%}
+    {%- for key, column in (node.get("columns") or {}).items() -%}
+        {%- do columns.update({key: {
+            "name": column.get("name"),
+            "description": column.get("description") or "",
+            "data_type": column.get("data_type"),
+            "tags": column.get("tags") or []
+        }}) -%}
+    {%- endfor -%}
     {{ return({
         "unique_id": node.unique_id,
         "resource_type": node.resource_type,
         "package_name": node.package_name,
         "name": node.name,
-        "source_name": node.get("source_name"),
+        "database": node.get("database"),
+        "schema": node.get("schema"),
+        "alias": node.get("alias"),
+        "identifier": node.get("identifier"),
+        "relation_name": node.get("relation_name"),
+        "config": {
+            "materialized": config.get("materialized"),
+            "enabled": config.get("enabled", true),
+            "meta": config.get("meta") or {},
+            "group": config.get("group"),
+            "severity": config.get("severity")
+        },
+        "depends_on": {"nodes": (node.get("depends_on") or {}).get("nodes") or []},
+        "fqn": node.get("fqn") or [],
+        "original_file_path": node.get("original_file_path") or "",
+        "description": node.get("description") or "",
         "version": node.get("version"),
         "latest_version": node.get("latest_version"),
-        "relation": dbt_lineage_bridge.bridge_relation(node),
-        "materialization": config.get("materialized"),
-        "meta": dbt_lineage_bridge.bridge_meta(node),
-        "group": group,
-        "owner": owner,
-        "tags": (node.get("tags") or []) | unique | sort | list,
+        "source_name": node.get("source_name"),
+        "group": node.get("group"),
         "access": node.get("access"),
-        "depends_on": ((node.get("depends_on") or {}).get("nodes") or []) | unique | sort | list
+        "tags": node.get("tags") or [],
+        "meta": node.get("meta") or {},
+        "test_metadata": {"name": test_metadata.get("name")} if test_metadata else none,
+        "column_name": node.get("column_name"),
+        "attached_node": node.get("attached_node"),
+        "owner": node.get("owner") if node.resource_type == "exposure" else none,
+        "url": node.get("url"),
+        "columns": columns
     }) }}
-{% endmacro %}
-
-
-{#
-    A node's meta: the merged `config.meta` dbt resolves (folder, file and property levels), over the
-    older top-level `meta` and, for a source table, its source's meta.
-#}
-{% macro bridge_meta(node) %}
-    {%- set merged = {} -%}
-    {%- if node.resource_type == "source" -%}
-        {%- do merged.update(node.get("source_meta") or {}) -%}
-    {%- endif -%}
-    {%- do merged.update(node.get("meta") or {}) -%}
-    {%- do merged.update((node.get("config") or {}).get("meta") or {}) -%}
-    {{ return(merged) }}
-{% endmacro %}
-
-
-{# Group name -> owner {"name", "email"} for every group in the project and its packages. #}
-{% macro bridge_group_owners() %}
-    {%- set owners = {} -%}
-    {%- for group in (graph.groups or {}).values() | sort(attribute="unique_id") -%}
-        {%- do owners.update({group.name: dbt_lineage_bridge.bridge_owner(group.owner)}) -%}
-    {%- endfor -%}
-    {{ return(owners) }}
 {% endmacro %}
 
 
@@ -101,5 +110,5 @@
     {%- if not owner -%}
         {{ return(none) }}
     {%- endif -%}
-    {{ return({"name": owner.name, "email": owner.email}) }}
+    {{ return({"name": owner.get("name"), "email": owner.get("email")}) }}
 {% endmacro %}

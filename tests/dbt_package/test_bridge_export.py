@@ -14,10 +14,6 @@ export must say exactly what dbt's own `relation_name` says, node for node.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -27,149 +23,71 @@ import psycopg2
 import pytest
 import yaml
 
-REPO = Path(__file__).resolve().parents[2]
-BUNDLED = REPO / "dbt_project"
-PACKAGE = REPO / "macros"
-MARKER = "BRIDGE_EXPORT_V1 "
-EXPORTED_NODE_TYPES = {"model", "seed", "snapshot"}
-PG_HOST = os.environ.get("BRIDGE_PG_HOST", "127.0.0.1")
-PG_PORT = int(os.environ.get("BRIDGE_PG_PORT", "5432"))
+from tests.dbt_package.dbt_runs import (
+    MARKER,
+    PG_HOST,
+    PG_PORT,
+    copy_project,
+    export_document,
+    postgres_profiles,
+    run_dbt,
+    snowflake_profiles,
+)
 
 pytestmark = pytest.mark.integration
 
 
-def dbt_executable() -> str:
-    beside_python = Path(sys.executable).with_name("dbt")
-    found = str(beside_python) if beside_python.exists() else shutil.which("dbt")
-    assert found, f"dbt is not installed next to {sys.executable} nor on PATH"
-    return found
-
-
-def run_dbt(project: Path, profiles: Path, work: Path, *args: str) -> str:
-    """Run dbt in `project`, artifacts under `work`; return stdout, fail the test with dbt's output."""
-    return run_dbt_command(
-        project,
-        *args,
-        "--profiles-dir",
-        str(profiles),
-        "--target-path",
-        str(work / "target"),
-        "--log-path",
-        str(work / "logs"),
-    )
-
-
-def run_dbt_command(project: Path, *args: str) -> str:
-    command = [dbt_executable(), "--quiet", "--no-send-anonymous-usage-stats", *args, "--project-dir", str(project)]
-    done = subprocess.run(command, cwd=project, capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 0, f"{' '.join(command)} failed:\n{done.stdout}\n{done.stderr}"
-    return done.stdout
-
-
-def export_document(stdout: str) -> dict[str, Any]:
-    lines = [line for line in stdout.splitlines() if line.startswith(MARKER)]
-    assert len(lines) == 1, f"expected one {MARKER.strip()} line, got {len(lines)}:\n{stdout}"
-    document: dict[str, Any] = json.loads(lines[0][len(MARKER) :])
-    return document
-
-
-def copy_project(destination: Path, extra_project_config: dict[str, Any] | None = None) -> Path:
-    """The bundled project in a temp dir, with the package installed from this checkout."""
-    project = destination / "dbt_project"
-    shutil.copytree(
-        BUNDLED,
-        project,
-        ignore=shutil.ignore_patterns("artifacts", "dbt_packages", "target", "logs", "package-lock.yml"),
-    )
-    packages = {"packages": [{"local": str(PACKAGE)}]}
-    (project / "packages.yml").write_text(yaml.safe_dump(packages), encoding="utf-8")
-    if extra_project_config:
-        config_path = project / "dbt_project.yml"
-        config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
-        config.update(extra_project_config)
-        config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
-    run_dbt_command(
-        project, "deps", "--profiles-dir", str(BUNDLED / "profiles"), "--log-path", str(destination / "deps-logs")
-    )
-    return project
-
-
-def postgres_profiles(directory: Path, ci_schema: str) -> Path:
-    """Targets `local` (as in dbt_project/profiles) and `ci`, whose custom schemas get a prefix."""
-    output = {
-        "type": "postgres",
-        "host": PG_HOST,
-        "port": PG_PORT,
-        "user": "postgres",
-        "password": "",
-        "dbname": "bridge_dbt",
-        "threads": 4,
-    }
-    profiles = {
-        "finance": {
-            "target": "local",
-            "outputs": {
-                "local": {**output, "schema": "public"},
-                "ci": {**output, "schema": ci_schema},
-            },
-        }
-    }
-    directory.mkdir(parents=True, exist_ok=True)
-    (directory / "profiles.yml").write_text(yaml.safe_dump(profiles), encoding="utf-8")
-    return directory
-
-
-def snowflake_profiles(directory: Path) -> Path:
-    directory.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(REPO / "profiles.example.yml", directory / "profiles.yml")
-    return directory
-
-
 def manifest_entries(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    nodes = {uid: node for uid, node in manifest["nodes"].items() if node["resource_type"] in EXPORTED_NODE_TYPES}
-    return {**nodes, **manifest["sources"], **manifest["exposures"]}
+    return {**manifest["nodes"], **manifest["sources"], **manifest["exposures"]}
 
 
-def group_owners(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    return {group["name"]: group["owner"] for group in manifest["groups"].values()}
-
-
-def expected_relation(node: dict[str, Any]) -> dict[str, Any] | None:
-    if node.get("relation_name") is None:
-        return None
-    identifier = node["identifier"] if node["resource_type"] == "source" else node["alias"]
-    return {
-        "database": node["database"],
-        "schema": node["schema"],
-        "identifier": identifier,
-        "rendered": node["relation_name"],
+def expected_entry(node: dict[str, Any]) -> dict[str, Any]:
+    """What the export must say about one manifest node: the manifest's own fields, under its own names."""
+    config = node["config"]
+    columns = {
+        key: {
+            "name": column["name"],
+            "description": column.get("description") or "",
+            "data_type": column.get("data_type"),
+            "tags": column.get("tags") or [],
+        }
+        for key, column in (node.get("columns") or {}).items()
     }
-
-
-def expected_owner(node: dict[str, Any], owners: dict[str, dict[str, Any]]) -> dict[str, Any] | None:
-    owner = node.get("owner") if node["resource_type"] == "exposure" else owners.get(node.get("group") or "")
-    return {"name": owner["name"], "email": owner["email"]} if owner else None
-
-
-def expected_entry(node: dict[str, Any], owners: dict[str, dict[str, Any]]) -> dict[str, Any]:
-    """What the export must say about one manifest node."""
-    meta = {**node.get("source_meta", {}), **node.get("meta", {}), **node["config"].get("meta", {})}
+    test_metadata = node.get("test_metadata")
     return {
         "unique_id": node["unique_id"],
         "resource_type": node["resource_type"],
         "package_name": node["package_name"],
         "name": node["name"],
-        "source_name": node.get("source_name"),
+        "database": node.get("database"),
+        "schema": node.get("schema"),
+        "alias": node.get("alias"),
+        "identifier": node.get("identifier"),
+        "relation_name": node.get("relation_name"),
+        "config": {
+            "materialized": config.get("materialized"),
+            "enabled": config.get("enabled", True),
+            "meta": config.get("meta") or {},
+            "group": config.get("group"),
+            "severity": config.get("severity"),
+        },
+        "depends_on": {"nodes": (node.get("depends_on") or {}).get("nodes") or []},
+        "fqn": node.get("fqn") or [],
+        "original_file_path": node.get("original_file_path") or "",
+        "description": node.get("description") or "",
         "version": node.get("version"),
         "latest_version": node.get("latest_version"),
-        "relation": expected_relation(node),
-        "materialization": node["config"].get("materialized"),
-        "meta": meta,
+        "source_name": node.get("source_name"),
         "group": node.get("group"),
-        "owner": expected_owner(node, owners),
-        "tags": sorted(set(node.get("tags", []))),
         "access": node.get("access"),
-        "depends_on": sorted(set(node.get("depends_on", {}).get("nodes", []))),
+        "tags": node.get("tags") or [],
+        "meta": node.get("meta") or {},
+        "test_metadata": {"name": test_metadata.get("name")} if test_metadata else None,
+        "column_name": node.get("column_name"),
+        "attached_node": node.get("attached_node"),
+        "owner": node.get("owner") if node["resource_type"] == "exposure" else None,
+        "url": node.get("url"),
+        "columns": columns,
     }
 
 
@@ -178,13 +96,21 @@ def assert_export_matches_manifest(document: dict[str, Any], manifest: dict[str,
     exported = {entry["unique_id"]: entry for entry in document["nodes"]}
     assert [entry["unique_id"] for entry in document["nodes"]] == sorted(exported), "nodes are not sorted"
     assert set(exported) == set(entries)
-    owners = group_owners(manifest)
     for unique_id, node in entries.items():
-        assert exported[unique_id]["relation"] == expected_relation(node), unique_id
-        assert exported[unique_id] == expected_entry(node, owners), unique_id
+        assert exported[unique_id]["relation_name"] == node.get("relation_name"), unique_id
+        assert exported[unique_id] == expected_entry(node), unique_id
+    groups = [
+        {"unique_id": g["unique_id"], "name": g["name"], "owner": {"name": g["owner"].get("name"),
+         "email": g["owner"].get("email")}}
+        for g in sorted(manifest["groups"].values(), key=lambda g: g["unique_id"])
+    ]  # fmt: skip
+    assert document["groups"] == groups
     metadata = manifest["metadata"]
-    assert document["project_name"] == metadata["project_name"]
-    assert document["dbt_version"] == metadata["dbt_version"]
+    assert document["metadata"] == {
+        "project_name": metadata["project_name"],
+        "dbt_version": metadata["dbt_version"],
+        "adapter_type": metadata["adapter_type"],
+    }
     assert document["target"]["type"] == metadata["adapter_type"]
     assert document["target"]["name"] == target
     assert document["format"] == "dbt-lineage-bridge/export"
@@ -221,7 +147,7 @@ def test_export_on_snowflake_matches_manifest_relation_names(project: Path, tmp_
 
     assert_export_matches_manifest(document, manifest, "prod")
     assert document["target"] == {"name": "prod", "type": "snowflake", "database": "ANALYTICS", "schema": "DBT_PROD"}
-    databases = {entry["relation"]["database"] for entry in document["nodes"] if entry["relation"]}
+    databases = {entry["database"] for entry in document["nodes"] if entry["relation_name"]}
     assert databases == {"ANALYTICS", "FINANCE"}
 
 
@@ -315,6 +241,10 @@ def test_on_run_end_recipe_reports_the_run(tmp_path: Path, throwaway_schema: str
     assert {"seed.finance.country_codes", "model.finance.dim_country"} < {uid for uid, _ in expected_results}
     assert [(result["unique_id"], result["status"]) for result in run["results"]] == expected_results
     assert all(result["execution_time"] > 0 for result in run["results"])
+    # Each result's timing is run_results.json's, to the microsecond.
+    timings = {r["unique_id"]: r["timing"] for r in run_results["results"]}
+    for result in run["results"]:
+        assert result["timing"] == timings[result["unique_id"]], result["unique_id"]
     # The relations the export names are the tables the build created.
     built = [
         entry
@@ -323,6 +253,5 @@ def test_on_run_end_recipe_reports_the_run(tmp_path: Path, throwaway_schema: str
     ]
     assert len(built) == 2
     for entry in built:
-        relation = entry["relation"]
-        assert relation["schema"].startswith(throwaway_schema + "_")
-        assert relation_exists(relation["database"], relation["schema"], relation["identifier"]), relation
+        assert entry["schema"].startswith(throwaway_schema + "_")
+        assert relation_exists(entry["database"], entry["schema"], entry["alias"]), entry["relation_name"]

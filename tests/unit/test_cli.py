@@ -13,10 +13,10 @@ from tests.cli import BUNDLED_MANIFEST
 def test_an_internal_error_is_one_line_with_where_and_no_secret(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    def broken(patterns: list[str]) -> None:
+    def broken(*args: object) -> None:
         raise KeyError("postgresql://reader:hunter2-pw@db/airflow")
 
-    monkeypatch.setattr("bridge.sync.read_projects", broken)
+    monkeypatch.setattr("bridge.read.dbt.inputs.read_dbt", broken)
     code = run(["plan", "--manifest", str(BUNDLED_MANIFEST)], CliState())
     err = capsys.readouterr().err
     assert code == 3 and err.count("\n") == 1
@@ -25,10 +25,10 @@ def test_an_internal_error_is_one_line_with_where_and_no_secret(
 
 
 def test_an_interrupt_is_exit_130(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
-    def interrupted(patterns: list[str]) -> None:
+    def interrupted(*args: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("bridge.sync.read_projects", interrupted)
+    monkeypatch.setattr("bridge.read.dbt.inputs.read_dbt", interrupted)
     assert run(["plan", "--manifest", str(BUNDLED_MANIFEST)], CliState()) == 130
     assert capsys.readouterr().err.strip() == "error: interrupted"  # after the new line click writes first
 
@@ -54,7 +54,7 @@ def test_the_report_is_written_when_a_bug_stops_the_sync(
 
 
 def test_a_manifest_named_twice_is_read_once() -> None:
-    from bridge.sync import read_projects
+    from bridge.read.dbt.inputs import read_projects
 
     same = [str(BUNDLED_MANIFEST), str(BUNDLED_MANIFEST.parent / ".." / "postgres" / "manifest.json")]
     assert len(read_projects(same)) == 1

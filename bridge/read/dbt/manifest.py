@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from pathlib import Path
 
 from bridge.errors import ArtifactError
-from bridge.model.dbt import RELATION_TYPES, DbtNode, DbtProject, Group, Owner, Relation, TestInfo
+from bridge.model.dbt import (
+    RELATION_TYPES,
+    DbtColumn,
+    DbtNode,
+    DbtProject,
+    Group,
+    Owner,
+    ProjectOrigin,
+    Relation,
+    TestInfo,
+)
 from bridge.read.artifact import checked_schema_version, decode, read_bytes
 from bridge.read.dbt import schema
 from bridge.read.dbt.relation import parse_relation_name, relation_from_parts
@@ -15,24 +26,42 @@ SUPPORTED_MANIFEST_VERSIONS = range(7, 13)
 SUPPORTED_TEXT = "v7 (dbt 1.4) to v12 (dbt 1.8 and later)"
 
 
-def read_manifest(path: str | Path) -> DbtProject:
-    """The project a manifest describes. Raises `ArtifactError` naming the file on any problem."""
+def read_manifest(path: str | Path, columns: bool = False) -> DbtProject:
+    """The project a manifest describes. Raises `ArtifactError` naming the file on any problem.
+
+    `columns`: read the columns the manifest documents too (descriptions, tags), for a catalog to meet;
+    skipped otherwise, which keeps large manifests cheap.
+    """
     path = Path(path)
     raw = read_bytes(path)
     version = checked_schema_version(path, raw, "manifest", SUPPORTED_MANIFEST_VERSIONS, SUPPORTED_TEXT)
-    manifest = decode(path, raw, "dbt manifest", schema.Manifest)
-    adapter_type = manifest.metadata.adapter_type or "snowflake"
-    nodes = {**manifest.nodes, **manifest.sources, **manifest.exposures}
-    converted = {uid: _node(path, n, adapter_type) for uid, n in nodes.items() if n.config.enabled}
+    kind: type[schema.Manifest] = schema.ManifestWithColumns if columns else schema.Manifest
+    manifest = decode(path, raw, "dbt manifest", kind)
+    nodes = [*manifest.nodes.values(), *manifest.sources.values(), *manifest.exposures.values()]
+    return build_project(str(path), manifest.metadata, version, nodes, manifest.groups.values())
+
+
+def build_project(
+    origin: str,
+    metadata: schema.Metadata,
+    schema_version: int,
+    nodes: Iterable[schema.Node],
+    groups: Iterable[schema.GroupStruct],
+    kind: ProjectOrigin = "manifest",
+) -> DbtProject:
+    """A `DbtProject` from manifest-shaped nodes (a manifest's, or the entries of a bridge export)."""
+    adapter_type = metadata.adapter_type or "snowflake"
+    converted = {n.unique_id: _node(origin, n, adapter_type) for n in nodes if n.config.enabled}
     return DbtProject(
-        manifest_path=str(path),
-        project_name=manifest.metadata.project_name or _root_package(converted.values()),
+        manifest_path=origin,
+        project_name=metadata.project_name or _root_package(converted.values()),
         adapter_type=adapter_type,
-        dbt_version=manifest.metadata.dbt_version,
-        schema_version=version,
-        generated_at=manifest.metadata.generated_at,
+        dbt_version=metadata.dbt_version,
+        schema_version=schema_version,
+        generated_at=metadata.generated_at,
         nodes=converted,
-        groups={uid: _group(g) for uid, g in manifest.groups.items()},
+        groups={g.unique_id: _group(g) for g in groups},
+        origin=kind,
     )
 
 
@@ -52,11 +81,11 @@ def _location(node: schema.Node) -> Relation | None:
     return relation_from_parts(node.database, node.schema_name, node.alias or node.name)
 
 
-def _node(path: Path, node: schema.Node, adapter_type: str) -> DbtNode:
+def _node(origin: str, node: schema.Node, adapter_type: str) -> DbtNode:
     try:
         relation = resolve_relation(node, adapter_type)
     except ValueError as exc:
-        raise ArtifactError(str(path), f"node {node.unique_id}: {exc}", "Re-create the manifest with dbt.") from exc
+        raise ArtifactError(origin, f"node {node.unique_id}: {exc}", "Re-create it with dbt.") from exc
     return DbtNode(
         unique_id=node.unique_id,
         resource_type=node.resource_type,
@@ -79,6 +108,17 @@ def _node(path: Path, node: schema.Node, adapter_type: str) -> DbtNode:
         test=_test_info(node),
         owner=_owner(node.owner) if node.owner else None,
         url=node.url,
+        columns=_columns(node),
+    )
+
+
+def _columns(node: schema.Node) -> tuple[DbtColumn, ...]:
+    """The columns a manifest documents (only read when asked for: `schema.NodeWithColumns`)."""
+    documented = getattr(node, "columns", None)
+    if not documented:
+        return ()
+    return tuple(
+        DbtColumn(c.name or key, c.description or "", c.data_type, tuple(c.tags)) for key, c in documented.items()
     )
 
 

@@ -23,7 +23,7 @@ def read_run_results(path: str | Path) -> RunResults:
         invocation_id=parsed.metadata.invocation_id,
         generated_at=parsed.metadata.generated_at,
         command=_command(parsed.args),
-        results=tuple(_result(r) for r in parsed.results),
+        results=tuple(result_from_struct(r) for r in parsed.results),
     )
 
 
@@ -42,7 +42,7 @@ def _command(args: dict[str, object]) -> str | None:
     return str(which) if which else None
 
 
-def _result(result: schema.RunResultStruct) -> RunResult:
+def result_from_struct(result: schema.RunResultStruct) -> RunResult:
     starts = [t.started_at for t in result.timing if t.started_at]
     ends = [t.completed_at for t in result.timing if t.completed_at]
     return RunResult(

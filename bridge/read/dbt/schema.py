@@ -73,6 +73,19 @@ class Node(msgspec.Struct, kw_only=True):
     url: str | None = None
 
 
+class ColumnStruct(msgspec.Struct):
+    name: str | None = None
+    description: str | None = ""
+    data_type: str | None = None
+    tags: list[str] = msgspec.field(default_factory=list)
+
+
+class NodeWithColumns(Node, kw_only=True):
+    """A node with the columns the manifest documents: decoded only when a catalog is to be met."""
+
+    columns: dict[str, ColumnStruct] = msgspec.field(default_factory=dict)
+
+
 class GroupStruct(msgspec.Struct):
     unique_id: str
     name: str
@@ -85,6 +98,12 @@ class Manifest(msgspec.Struct):
     sources: dict[str, Node] = msgspec.field(default_factory=dict)
     exposures: dict[str, Node] = msgspec.field(default_factory=dict)
     groups: dict[str, GroupStruct] = msgspec.field(default_factory=dict)
+
+
+class ManifestWithColumns(Manifest):
+    nodes: dict[str, NodeWithColumns] = msgspec.field(default_factory=dict)  # type: ignore[assignment]
+    sources: dict[str, NodeWithColumns] = msgspec.field(default_factory=dict)  # type: ignore[assignment]
+    exposures: dict[str, NodeWithColumns] = msgspec.field(default_factory=dict)  # type: ignore[assignment]
 
 
 class TimingStruct(msgspec.Struct):

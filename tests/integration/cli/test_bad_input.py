@@ -265,7 +265,65 @@ CASES: dict[str, Case] = {
     "manifest-missing": Case(
         ("sync", "--manifest", "nowhere/manifest.json", *FILE_SINK), 2, "nowhere/manifest.json: file not found"
     ),
-    "no-manifest": Case(("sync", *FILE_SINK), 2, "no dbt manifest given"),
+    "no-manifest": Case(("sync", *FILE_SINK), 2, "no dbt project given"),
+    # The dbt package's export, dbt run for a project, run results and catalogs.
+    "export-no-marker": Case(
+        ("sync", "--dbt-export", "dbt.log", *FILE_SINK),
+        2,
+        "dbt.log: holds no BRIDGE_EXPORT_V1 line. Print it with `dbt run-operation bridge_export`",
+        setup=lambda tmp: (tmp / "dbt.log").write_text("05:20:03  Running with dbt=1.11.16\n"),
+    ),
+    "export-truncated": Case(
+        ("sync", "--dbt-export", "dbt.log", *FILE_SINK),
+        2,
+        "dbt.log, line 2: the document after BRIDGE_EXPORT_V1 is cut short",
+        setup=lambda tmp: (tmp / "dbt.log").write_text(
+            'dbt says\nBRIDGE_EXPORT_V1 {"format": "dbt-lineage-bridge/export", "format_version": 1, "nodes": [{'
+        ),
+    ),
+    "export-not-json": Case(
+        ("sync", "--dbt-export", "dbt.log", *FILE_SINK),
+        2,
+        "dbt.log, line 1: the document after BRIDGE_EXPORT_V1 is not a JSON object",
+        setup=lambda tmp: (tmp / "dbt.log").write_text("BRIDGE_EXPORT_V1 Compilation Error in macro\n"),
+    ),
+    "export-unknown-version": Case(
+        ("sync", "--dbt-export", "dbt.log", *FILE_SINK),
+        2,
+        "export format_version 2 is not one this bridge reads (1)",
+        setup=lambda tmp: (tmp / "dbt.log").write_text(
+            'BRIDGE_EXPORT_V1 {"format": "dbt-lineage-bridge/export", "format_version": 2}\n'
+        ),
+    ),
+    "stdin-twice": Case(("sync", "--dbt-export", "-", "--dbt-export", "-", *FILE_SINK), 2, "standard input (-) twice"),
+    "dbt-target-alone": Case(
+        ("sync", "--dbt-target", "prod", *FILE_SINK), 2, "target and profiles_dir apply to project_dir"
+    ),
+    "dbt-project-dir-empty": Case(
+        ("sync", "--dbt-project-dir", ".", *FILE_SINK), 2, "dbt project .: holds no dbt_project.yml"
+    ),
+    "dbt-fails-no-profile": Case(
+        ("sync", "--dbt-project-dir", "project", "--dbt-profiles-dir", "project", *FILE_SINK),
+        2,
+        "dbt project project: dbt failed: Runtime Error: Could not find profile named 'nowhere'. To fix: pass "
+        "--dbt-profiles-dir",
+        setup=lambda tmp: (
+            (tmp / "project").mkdir()
+            or (tmp / "project" / "dbt_project.yml").write_text("name: p\nversion: '1'\nprofile: nowhere\n")
+            or (tmp / "project" / "profiles.yml").write_text("other: {target: x, outputs: {x: {type: postgres}}}\n")
+        ),
+    ),
+    "run-results-not-one": Case(
+        (*SYNC, "--run-results", MANIFEST, *FILE_SINK),
+        2,
+        "manifest.json: has no metadata.dbt_schema_version of a dbt run-results file",
+    ),
+    "catalog-not-one": Case(
+        (*SYNC, "--catalog", "catalog.json", *FILE_SINK),
+        2,
+        "catalog.json: is not valid JSON",
+        setup=lambda tmp: (tmp / "catalog.json").write_text("<html>502 Bad Gateway</html>"),
+    ),
     "fail-on-unknown": Case(
         (*SYNC, *FILE_SINK, "--fail-on", "error,unmatched-cosmos"),
         2,
