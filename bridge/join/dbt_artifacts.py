@@ -2,7 +2,10 @@
 
 Columns follow DataHub's dbt source: the catalog's columns in its order, with the name and type the
 warehouse reported; the description is the one the project documents for the column (matched by name,
-ignoring case), the warehouse's comment, or both when they differ; tags are the column's own.
+ignoring case), the warehouse's comment, or both when they differ; tags are the column's own. A node the
+catalog does not hold (an ephemeral model, a table not built yet) gets the columns its project documents,
+with their declared `data_type`, as DataHub's dbt source falls back to them. Columns are read only when a
+catalog is given.
 """
 
 from __future__ import annotations
@@ -20,26 +23,28 @@ from bridge.model.graph import Column, Dataset, DbtResult
 def with_catalog(
     datasets: list[Dataset], owners: Mapping[str, DbtProject], catalog: Mapping[str, CatalogTable]
 ) -> list[Dataset]:
-    """dbt entities with the columns the catalog lists for their node."""
+    """dbt entities with the columns the catalog lists for their node (or, without one, their documented ones)."""
     if not catalog:
         return datasets
     found = []
     for dataset in datasets:
-        table = catalog.get(dataset.dbt_unique_id or "") if dataset.key.platform == "dbt" else None
-        owner = owners.get(dataset.dbt_unique_id or "")
-        if table is None or owner is None:
+        unique_id = dataset.dbt_unique_id or ""
+        owner = owners.get(unique_id) if dataset.key.platform == "dbt" else None
+        if owner is None:
             found.append(dataset)
             continue
-        node = owner.nodes[table.unique_id]
-        found.append(replace(dataset, columns=catalog_columns(node, table)))
+        columns = node_columns(owner.nodes[unique_id], catalog.get(unique_id))
+        found.append(replace(dataset, columns=columns) if columns else dataset)
     return found
 
 
-def catalog_columns(node: DbtNode, table: CatalogTable) -> tuple[Column, ...]:
+def node_columns(node: DbtNode, table: CatalogTable | None) -> tuple[Column, ...]:
+    if table is None:
+        return tuple(_column(c.name, c.data_type or "", None, c) for c in node.columns)
     documented = {c.name.lower(): c for c in node.columns}
     return tuple(
         _column(column.name, column.data_type, column.comment, documented.get(column.name.lower()))
-        for column in sorted(table.columns, key=lambda c: c.index)
+        for column in table.columns
     )
 
 
