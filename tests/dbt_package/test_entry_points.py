@@ -86,11 +86,12 @@ def test_the_export_piped_into_sync_equals_the_manifest(
         assert any(d["key"]["name"].startswith("bridge_dbt.pr_77_marts.") for d in graph["datasets"])
 
 
-def test_dbt_run_by_the_bridge_equals_the_manifest(project: Path, airflow_db: str, tmp_path: Path) -> None:
-    profiles = postgres_profiles(tmp_path / "profiles", ci_schema="pr_78")
-    run_dbt(project, profiles, tmp_path, "parse", "--target", "ci")
+@pytest.mark.parametrize("target", ["ci", "snowflake"])
+def test_dbt_run_by_the_bridge_equals_the_manifest(project: Path, airflow_db: str, tmp_path: Path, target: str) -> None:
+    profiles, dbt_target = profiles_for(target, tmp_path / "profiles")
+    run_dbt(project, profiles, tmp_path, "parse", "--target", dbt_target)
     given = f"--airflow-db {airflow_db}"
-    dbt_dir = f"--dbt-project-dir {project} --dbt-profiles-dir {profiles} --dbt-target ci"
+    dbt_dir = f"--dbt-project-dir {project} --dbt-profiles-dir {profiles} --dbt-target {dbt_target}"
     shell(f"{BRIDGE} sync {dbt_dir} {given} {outputs('dbt')}", tmp_path)
     shell(f"{BRIDGE} sync --manifest target/manifest.json {given} {outputs('manifest')}", tmp_path)
 
