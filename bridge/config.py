@@ -190,9 +190,12 @@ class SinkConfig(_Section):
 
 
 class RunHistoryConfig(_Section):
+    """DAG runs and task runs: read and emitted when `enabled`, from the last `days`, the most recent
+    `max_runs_per_dag` of each DAG."""
+
     enabled: bool = True
-    days: int = 30
-    max_runs_per_dag: int = 100
+    days: int = Field(30, ge=1)
+    max_runs_per_dag: int = Field(100, ge=1)
 
 
 class BridgeConfig(_Section):
@@ -228,6 +231,8 @@ class BridgeConfig(_Section):
             lowercase_urns=self.lowercase_urns,
             dag_domain_rules=self.domain_rules,
             legacy_prefix_mapping=self.legacy_cosmos_schema_mapping,
+            capture_assets=self.capture_assets,
+            max_runs_per_dag=self.run_history.max_runs_per_dag,
         )
 
     def secrets(self) -> list[str]:

@@ -22,11 +22,19 @@ _LEGACY_KEYS: dict[str, tuple[str, str]] = {
     "metadata_db_database": ("airflow_db", "database"),
     "metadata_db_username": ("airflow_db", "username"),
     "metadata_db_password": ("airflow_db", "password"),
-    "capture_executions": ("run_history", "enabled"),
-    "emit_process_instances": ("run_history", "enabled"),
     "capture_executions_days": ("run_history", "days"),
     "process_instance_max_runs": ("run_history", "max_runs_per_dag"),
 }
+_KEYCLOAK_KEYS = ("keycloak_server", "keycloak_realm", "keycloak_client_id", "keycloak_client_secret")
+# Keys only the original connector had: a configuration holding one is written in its terms.
+_ORIGINAL_ONLY = (
+    *(key for key in _LEGACY_KEYS if key not in ("username", "password", "verify_ssl", "timeout", "max_workers")),
+    *_KEYCLOAK_KEYS,
+    "capture_executions",
+    "emit_process_instances",
+    "metadata_db_enabled",
+    "domain_pattern_mapping",
+)
 _LEGACY_COSMOS_KEYS = (
     "infer_cosmos_outlets",
     "cosmos_task_group_pattern",
@@ -42,15 +50,22 @@ def map_legacy_keys(data: dict[str, Any]) -> dict[str, Any]:
     given in (those of a configuration validated before) are kept."""
     warnings: list[str] = list(data.get("warnings", ()))
     data = {key: value for key, value in data.items() if key != "warnings"}
+    original = any(key in data for key in _ORIGINAL_ONLY)
+    _check_keycloak(data)
     for key, (section, field) in _LEGACY_KEYS.items():
         if key in data:
             data[section] = {**mapping_section(data.get(section, {}), section), field: data.pop(key)}
+    _map_legacy_runs(data)
     _map_legacy_auth(data)
     if data.pop("metadata_db_enabled", True) is False:
         data.pop("airflow_db", None)
+    if original and "platform_instance" in data and "airflow_cluster" not in data:
+        # The original connector's platform_instance named the Airflow instance: the cluster of its flows.
+        data["airflow_cluster"] = data.pop("platform_instance")
     if "domain_pattern_mapping" in data:
         mapping = mapping_section(data.pop("domain_pattern_mapping"), "domain_pattern_mapping")
-        data["domain_rules"] = {**mapping, **mapping_section(data.get("domain_rules", {}), "domain_rules")}
+        searched = {original_domain_pattern(pattern): domain for pattern, domain in mapping.items()}
+        data["domain_rules"] = {**searched, **mapping_section(data.get("domain_rules", {}), "domain_rules")}
     if "cosmos_schema_mapping" in data:
         data["legacy_cosmos_schema_mapping"] = data.pop("cosmos_schema_mapping")
         warnings.append(
@@ -63,6 +78,28 @@ def map_legacy_keys(data: dict[str, Any]) -> dict[str, Any]:
             warnings.append(f"{key} is accepted but ignored: Cosmos tasks are matched to the dbt manifest.")
     data["warnings"] = tuple(warnings)
     return data
+
+
+def original_domain_pattern(pattern: object) -> object:
+    """The original connector searched each `domain_pattern_mapping` regex anywhere in the dag_id, ignoring
+    case; `domain_rules` match the whole dag_id. The same rule, written as a whole-id match."""
+    return f".*(?i:{pattern}).*" if isinstance(pattern, str) else pattern
+
+
+def _check_keycloak(data: dict[str, Any]) -> None:
+    """Keycloak settings come as a set: one missing is an error, never a silent fall back to no auth."""
+    keycloak = {key: data.get(key) for key in _KEYCLOAK_KEYS}
+    missing = [key for key, value in keycloak.items() if not value]
+    if missing and len(missing) < len(keycloak):
+        raise ValueError(f"Keycloak authentication needs {', '.join(missing)} too (or none of the keycloak_* keys)")
+
+
+def _map_legacy_runs(data: dict[str, Any]) -> None:
+    """`capture_executions` read runs, `emit_process_instances` emitted them: either off means no runs."""
+    toggles = [data.pop(key) for key in ("capture_executions", "emit_process_instances") if key in data]
+    if toggles:
+        section = mapping_section(data.get("run_history", {}), "run_history")
+        data["run_history"] = {**section, "enabled": all(toggle is not False for toggle in toggles)}
 
 
 def mapping_section(value: Any, setting: str) -> dict[str, Any]:

@@ -46,7 +46,7 @@ def read_airflow(config: BridgeConfig, clock: Clock) -> AirflowSnapshot | None:
     if has_db:
         from bridge.read.airflow_db.reader import read_airflow_db
 
-        from_db = read_airflow_db(config.airflow_db, since=since)
+        from_db = read_airflow_db(config.airflow_db, since=since, runs=config.run_history.enabled)
     if read_api:
         from bridge.read.airflow_api.reader import read_airflow_api
 

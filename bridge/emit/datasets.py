@@ -110,7 +110,9 @@ def _schema(dataset: Dataset, tag_prefix: str) -> SchemaMetadataClass:
 
 
 def _key(key: DatasetKey) -> DatasetKeyClass:
-    return DatasetKeyClass(platform=make_data_platform_urn(key.platform), name=key.name, origin=key.env)
+    """The key aspect, equal to the URN's parts: a platform instance is part of the name there."""
+    name = f"{key.platform_instance}.{key.name}" if key.platform_instance else key.name
+    return DatasetKeyClass(platform=make_data_platform_urn(key.platform), name=name, origin=key.env)
 
 
 def _browse_path(key: DatasetKey) -> BrowsePathsV2Class:

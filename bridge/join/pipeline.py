@@ -11,6 +11,7 @@
     6. owners and tags         assets inherit those of the DAGs that produce them
     7. runs                    DAG runs and task runs; dbt results (run_results, on-run-end exports)
     8. legacy comparison       where the old prefix mapping would have put each model
+Before them, the snapshot is scoped (`scope.py`): assets left out when not captured, runs capped per DAG.
 Pure: no I/O; the same inputs always give the same graph.
 """
 
@@ -34,6 +35,7 @@ from bridge.join.enrich import (
 from bridge.join.legacy import legacy_prefix_problems
 from bridge.join.merge import merge_datasets
 from bridge.join.runs import build_runs
+from bridge.join.scope import scoped
 from bridge.join.settings import JoinSettings
 from bridge.model.airflow import AirflowSnapshot, AssetEvent
 from bridge.model.dbt import CatalogTable, DbtProject, RunResults
@@ -54,6 +56,7 @@ def join_lineage(
     datasets = merge_datasets([d for p in projects for d in project_datasets(p, settings, owned_by=owners)])
     datasets = with_catalog(datasets, owners, catalog or {})
     snapshot = snapshot or AirflowSnapshot(source="db", airflow_version=None, schema_revision=None, dags={})
+    snapshot = scoped(snapshot, settings.capture_assets, settings.max_runs_per_dag)
     matches = match_cosmos_tasks(snapshot.dags, projects)
     flows, jobs, airflow_problems = _flows_and_jobs(projects, snapshot, matches, datasets, settings)
     problems += airflow_problems

@@ -18,3 +18,5 @@ class JoinSettings:
     path_domain_rules: Mapping[str, str] = field(default_factory=dict)  # file path or fqn regex -> domain
     schema_domain_rules: Mapping[str, str] = field(default_factory=dict)  # schema regex -> domain
     legacy_prefix_mapping: Mapping[str, str] = field(default_factory=dict)  # `stg_` -> `raw.staging`
+    capture_assets: bool = True  # False: no Airflow asset, event, outlet or inlet in the graph
+    max_runs_per_dag: int | None = None  # the most recent runs kept per DAG; None: all that were read

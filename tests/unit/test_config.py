@@ -88,7 +88,9 @@ def test_original_connector_keys_are_mapped() -> None:
         "reader",
     )
     assert (config.run_history.days, config.run_history.max_runs_per_dag) == (7, 20)
-    assert config.domain_rules == {".*fred.*": "urn:li:domain:FRED"}
+    # searched anywhere in the dag_id, ignoring case, as the original did
+    assert config.domain_rules == {".*(?i:.*fred.*).*": "urn:li:domain:FRED"}
+    assert config.airflow_cluster == "prod" and config.platform_instance is None
     assert config.legacy_cosmos_schema_mapping == {"stg_": "raw.staging"}
     assert any("cosmos_schema_mapping" in w for w in config.warnings)
     assert any("infer_cosmos_outlets" in w for w in config.warnings)
@@ -173,3 +175,45 @@ def test_sections_given_as_models_from_python() -> None:
 
     config = BridgeConfig(airflow_api=AirflowApiConfig(url="http://a", oidc_client_id="c"))  # type: ignore[call-arg]
     assert config.airflow_api.url == "http://a"
+
+
+def test_the_original_run_toggles_both_have_to_be_on() -> None:
+    both_on = build_config({"capture_executions": True, "emit_process_instances": True})
+    assert both_on.run_history.enabled is True
+    for toggles in ({"capture_executions": False}, {"capture_executions": True, "emit_process_instances": False},
+                    {"emit_process_instances": False, "capture_executions": True}):  # fmt: skip
+        assert build_config(toggles).run_history.enabled is False, toggles
+
+
+def test_the_original_platform_instance_names_the_airflow_instance() -> None:
+    original = build_config({"airflow_url": "https://airflow.example.com", "platform_instance": "airflow-eu"})
+    assert (original.airflow_cluster, original.platform_instance) == ("airflow-eu", None)
+    ours = build_config({"airflow_api": {"url": "https://airflow.example.com"}, "platform_instance": "snow-eu"})
+    assert (ours.airflow_cluster, ours.platform_instance) == ("prod", "snow-eu")
+
+
+@pytest.mark.parametrize(
+    ("given", "missing"),
+    [
+        (
+            {"keycloak_server": "https://sso", "keycloak_client_id": "c", "keycloak_client_secret": "s"},
+            "keycloak_realm",
+        ),
+        ({"keycloak_server": "https://sso", "keycloak_realm": "r"}, "keycloak_client_id, keycloak_client_secret"),
+    ],
+)
+def test_an_incomplete_keycloak_setting_names_what_is_missing(given: dict[str, str], missing: str) -> None:
+    with pytest.raises(ConfigError, match=f"Keycloak authentication needs {missing} too"):
+        build_config({"airflow_url": "https://airflow.example.com", **given})
+
+
+def test_the_original_domain_patterns_search_the_dag_id_ignoring_case() -> None:
+    from bridge.join.domains import first_rule_match
+
+    config = build_config({"domain_pattern_mapping": {"fred": "urn:li:domain:econ", "^ingest": "urn:li:domain:raw"},
+                           "domain_rules": {"ingest_fred": "strict"}})  # fmt: skip
+    rules = config.join_settings().dag_domain_rules
+    assert first_rule_match(rules, "daily_FRED_load") == "econ"  # anywhere, any case
+    assert first_rule_match(rules, "ingest_fred") == "econ"  # first rule in file order wins
+    assert first_rule_match(rules, "ingest_markets") == "raw"
+    assert first_rule_match({"ingest": "x"}, "ingest_markets") is None  # the bridge's own rules match whole ids

@@ -39,16 +39,19 @@ EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 DOCUMENT_BATCH = 50
 
 
-def read_airflow_db(target: str | DbTarget | AirflowDbConfig, since: str | None = None) -> AirflowSnapshot:
-    """Open the DB read-only, read everything, close. `since`: ISO time runs and events are read from."""
+def read_airflow_db(
+    target: str | DbTarget | AirflowDbConfig, since: str | None = None, runs: bool = True
+) -> AirflowSnapshot:
+    """Open the DB read-only, read everything, close. `since`: ISO time runs and events are read from;
+    `runs`: whether DAG runs and task runs are read at all (their two statements are not sent otherwise)."""
     db = open_db(target)
     try:
-        return read_snapshot(db, since)
+        return read_snapshot(db, since, runs)
     finally:
         db.close()
 
 
-def read_snapshot(db: AirflowDb, since: str | None = None) -> AirflowSnapshot:
+def read_snapshot(db: AirflowDb, since: str | None = None, runs: bool = True) -> AirflowSnapshot:
     """Everything, through an open connection (the same statements whatever the number of DAGs)."""
     schema = detect_schema(db)
     q = queries_for(schema)
@@ -62,8 +65,8 @@ def read_snapshot(db: AirflowDb, since: str | None = None) -> AirflowSnapshot:
         dags=with_schedules(dags, assets, alias_schedules(db.query(q.schedule_aliases))),
         assets=assets,
         asset_events=rows.asset_events(db.stream(q.events, [start])),
-        dag_runs=rows.dag_runs(db.stream(q.runs, [start])),
-        task_instances=rows.task_instances(db.stream(q.task_instances, [start])),
+        dag_runs=rows.dag_runs(db.stream(q.runs, [start])) if runs else (),
+        task_instances=rows.task_instances(db.stream(q.task_instances, [start])) if runs else (),
         import_errors=rows.import_errors(db.query(q.import_errors)),
         connections=rows.connections(db.query(q.connections)),
         variables=rows.variables(db.query(q.variables)),
