@@ -67,13 +67,70 @@ def load_config_data(path: str | Path, environ: Mapping[str, str]) -> dict[str, 
     if not isinstance(data, dict):
         raise ConfigError(f"{path}: expected a mapping of settings at the top level.")
     if isinstance(data.get("source"), dict):
-        data = data["source"].get("config") or {}
-        if not isinstance(data, dict):
-            raise ConfigError(f"{path}: source.config must be a mapping of settings.")
+        data = settings_of_recipe(data, str(path))
     try:
         return dict(expand_env_values(data, environ, str(path)))
     except RecursionError:
         raise ConfigError(f"{path}: a YAML alias refers to itself (&name ... *name inside it).") from None
+
+
+def settings_of_recipe(recipe: dict[str, Any], where: str) -> dict[str, Any]:
+    """A DataHub recipe's `source.config`, with the recipe's `sink:` as the bridge's sink (when the source's
+    settings name none), so `bridge sync --config recipe.yml` sends where `datahub ingest` would. What only
+    DataHub's pipeline does (transformers, other sources' types) is named in a warning, not dropped silently."""
+    source = recipe["source"]
+    data = source.get("config") or {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where}: source.config must be a mapping of settings.")
+    data = dict(data)
+    warnings = list(data.get("warnings", ()))
+    if source.get("type") not in (None, "bridge"):
+        warnings.append(f"{where}: source type {source.get('type')!r} read as the bridge's settings (type: bridge)")
+    if recipe.get("transformers"):
+        warnings.append(f"{where}: transformers run under `datahub ingest` only; `bridge sync` emits without them")
+    if isinstance(recipe.get("sink"), dict) and "sink" not in data:
+        data["sink"] = recipe_sink(recipe["sink"], where)
+    return data | ({"warnings": tuple(warnings)} if warnings else {})
+
+
+# A DataHub recipe's sink settings -> the bridge's sink fields, by sink type.
+_RECIPE_SINK_FIELDS: dict[str, dict[str, str]] = {
+    "file": {"filename": "path"},
+    "datahub-rest": {"server": "server", "token": "token", "timeout_sec": "timeout", "retry_max_times": "max_retries"},
+    "datahub-kafka": {"connection.bootstrap": "bootstrap", "connection.schema_registry_url": "schema_registry_url"},
+    "datahub-lite": {"type": "", "config.file": "path"},
+}
+
+
+def recipe_sink(sink: dict[str, Any], where: str) -> dict[str, Any]:
+    kind = sink.get("type")
+    if kind not in _RECIPE_SINK_FIELDS:
+        known = ", ".join(_RECIPE_SINK_FIELDS)
+        raise ConfigError(f"{where}: sink type {kind!r} is not one `bridge sync` writes ({known}); run the recipe "
+                          "with `datahub ingest`, which has every DataHub sink")  # fmt: skip
+    fields = _RECIPE_SINK_FIELDS[kind]
+    given = _flatten(sink.get("config") or {})
+    unknown = sorted(key for key in given if key not in fields)
+    if unknown:
+        raise ConfigError(f"{where}: sink.config of {kind}: {', '.join(unknown)} not supported by `bridge sync` "
+                          f"(it reads {', '.join(k for k, v in fields.items() if v)}); run the recipe with "
+                          "`datahub ingest` for those")  # fmt: skip
+    if kind == "datahub-lite" and "type" in given:
+        engine = "duckdb" if str(given.get("config.file", "")).endswith(".duckdb") else "sqlite"
+        if given["type"] != engine:
+            raise ConfigError(f"{where}: sink.config of datahub-lite: `bridge sync` picks the engine by the file's "
+                              "name (*.duckdb: duckdb, else sqlite); name the file to match its type")  # fmt: skip
+    return {"type": kind} | {fields[key]: value for key, value in given.items() if fields[key]}
+
+
+def _flatten(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    flat: dict[str, Any] = {}
+    for key, value in config.items():
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{prefix}{key}."))
+        else:
+            flat[f"{prefix}{key}"] = value
+    return flat
 
 
 def yaml_error_position(exc: yaml.YAMLError) -> str:

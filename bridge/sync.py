@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bridge.config import BridgeConfig
 from bridge.errors import BridgeError
@@ -20,6 +21,9 @@ from bridge.model.report import RunReport
 from bridge.outputs import write_output
 from bridge.read.dbt.inputs import read_dbt
 from bridge.report import build_report
+
+if TYPE_CHECKING:
+    from bridge.emit.common import EmitOptions
 
 Clock = Callable[[], datetime]
 
@@ -58,21 +62,33 @@ def read_airflow(config: BridgeConfig, clock: Clock) -> AirflowSnapshot | None:
     return from_db or from_api
 
 
+def read_and_join(config: BridgeConfig, clock: Clock) -> tuple[LineageGraph, AirflowSnapshot | None]:
+    """The joined graph of everything the configuration names, and the Airflow snapshot it was joined with."""
+    dbt = read_dbt(config.dbt)
+    snapshot = read_airflow(config, clock)
+    return join_lineage(list(dbt.projects), snapshot, config.join_settings(), dbt.run_results, dbt.catalog), snapshot
+
+
+def emit_options(config: BridgeConfig, snapshot: AirflowSnapshot | None) -> EmitOptions:
+    """How records are shaped besides the graph: links into the Airflow UI of the version that was read."""
+    from bridge.emit.airflow_urls import AirflowUrls
+    from bridge.emit.common import EmitOptions
+
+    major = int(snapshot.airflow_version.split(".")[0]) if snapshot and snapshot.airflow_version else None
+    return EmitOptions(urls=AirflowUrls(config.airflow_api.url, major))
+
+
 def emit_graph(
     graph: LineageGraph, config: BridgeConfig, snapshot: AirflowSnapshot | None, delivered: Counter[str]
 ) -> None:
     """Send the graph to the configured sink. `delivered` receives the MCP counts by aspect that the sink
     wrote or had acknowledged, also when it fails part way."""
-    from bridge.emit.airflow_urls import AirflowUrls
-    from bridge.emit.common import EmitOptions
     from bridge.emit.mcps import graph_to_mcps
     from bridge.emit.sinks import open_sink
 
-    major = int(snapshot.airflow_version.split(".")[0]) if snapshot and snapshot.airflow_version else None
     sink = open_sink(config.sink)
     try:
-        options = EmitOptions(urls=AirflowUrls(config.airflow_api.url, major))
-        sink.emit(graph_to_mcps(graph, options))
+        sink.emit(graph_to_mcps(graph, emit_options(config, snapshot)))
     finally:
         delivered.update(sink.acknowledged.counts)
         sink.close()
@@ -84,9 +100,7 @@ def run_sync(config: BridgeConfig, clock: Clock, emit: bool = True, graph_path: 
     graph: LineageGraph | None = None
     delivered: Counter[str] = Counter()
     try:
-        dbt = read_dbt(config.dbt)
-        snapshot = read_airflow(config, clock)
-        graph = join_lineage(list(dbt.projects), snapshot, config.join_settings(), dbt.run_results, dbt.catalog)
+        graph, snapshot = read_and_join(config, clock)
         if graph_path is not None:
             from bridge.model.graph import graph_to_json
 

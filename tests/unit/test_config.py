@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -54,8 +55,12 @@ def test_unknown_and_malformed_settings_are_named() -> None:
 
 
 def test_recipe_form_reads_source_config(tmp_path: Path) -> None:
-    path = write(tmp_path, "source:\n  type: bridge\n  config:\n    env: DEV\nsink:\n  type: console\n")
-    assert load_config(path, {}).env == "DEV"
+    path = write(
+        tmp_path,
+        "source:\n  type: bridge\n  config:\n    env: DEV\nsink:\n  type: file\n  config: {filename: out.json}\n",
+    )
+    config = load_config(path, {})
+    assert (config.env, config.sink.type, config.sink.path) == ("DEV", "file", "out.json")
 
 
 def test_original_connector_keys_are_mapped() -> None:
@@ -217,3 +222,58 @@ def test_the_original_domain_patterns_search_the_dag_id_ignoring_case() -> None:
     assert first_rule_match(rules, "ingest_fred") == "econ"  # first rule in file order wins
     assert first_rule_match(rules, "ingest_markets") == "raw"
     assert first_rule_match({"ingest": "x"}, "ingest_markets") is None  # the bridge's own rules match whole ids
+
+
+@pytest.mark.parametrize(
+    ("sink", "expected"),
+    [
+        ({"type": "file", "config": {"filename": "out.json"}}, {"type": "file", "path": "out.json"}),
+        (
+            {"type": "datahub-rest", "config": {"server": "https://gms", "token": "t", "timeout_sec": 9}},
+            {"type": "datahub-rest", "server": "https://gms", "token": "t", "timeout": 9},
+        ),
+        (
+            {
+                "type": "datahub-kafka",
+                "config": {"connection": {"bootstrap": "k:9092", "schema_registry_url": "http://r"}},
+            },
+            {"type": "datahub-kafka", "bootstrap": "k:9092", "schema_registry_url": "http://r"},
+        ),
+        (
+            {"type": "datahub-lite", "config": {"type": "duckdb", "config": {"file": "lite.duckdb"}}},
+            {"type": "datahub-lite", "path": "lite.duckdb"},
+        ),
+    ],
+)
+def test_a_recipes_sink_block_is_the_sink(sink: dict[str, object], expected: dict[str, object]) -> None:
+    from bridge.config_yaml import settings_of_recipe
+
+    assert settings_of_recipe({"source": {"type": "bridge", "config": {}}, "sink": sink}, "r.yml")["sink"] == expected
+
+
+@pytest.mark.parametrize(
+    ("sink", "says"),
+    [
+        ({"type": "console"}, "sink type 'console' is not one `bridge sync` writes"),
+        (
+            {"type": "datahub-rest", "config": {"server": "https://gms", "extra_headers": {"X": "1"}}},
+            "extra_headers.X not supported by `bridge sync`",
+        ),
+        (
+            {"type": "datahub-lite", "config": {"type": "duckdb", "config": {"file": "lite.db"}}},
+            "picks the engine by the file's name",
+        ),
+    ],
+)
+def test_a_recipes_sink_the_bridge_cannot_honour_is_named(sink: dict[str, object], says: str) -> None:
+    from bridge.config_yaml import settings_of_recipe
+
+    with pytest.raises(ConfigError, match=re.escape(says)):
+        settings_of_recipe({"source": {"type": "bridge", "config": {}}, "sink": sink}, "r.yml")
+
+
+def test_what_only_datahubs_pipeline_does_is_a_warning(tmp_path: Path) -> None:
+    recipe = "source:\n  type: airflow-old\n  config: {env: DEV}\ntransformers: [{type: simple_add_dataset_tags}]\n"
+    config = load_config(write(tmp_path, recipe), {})
+    assert any("source type 'airflow-old' read as the bridge's settings" in w for w in config.warnings)
+    assert any("transformers run under `datahub ingest` only" in w for w in config.warnings)
