@@ -45,11 +45,16 @@ _LEGACY_COSMOS_KEYS = (
 )
 
 
+# DataHub's dbt source names its artifacts so; a recipe switched to the bridge may keep those keys.
+_DBT_SOURCE_KEYS = {"manifest_path": "manifests", "catalog_path": "catalogs", "run_results_paths": "run_results"}
+
+
 def map_legacy_keys(data: dict[str, Any]) -> dict[str, Any]:
     """A copy of `data` with the original connector's flat keys moved into this model's sections. Warnings
     given in (those of a configuration validated before) are kept."""
     warnings: list[str] = list(data.get("warnings", ()))
     data = {key: value for key, value in data.items() if key != "warnings"}
+    _map_dbt_source_keys(data)
     original = any(key in data for key in _ORIGINAL_ONLY)
     _check_keycloak(data)
     for key, (section, field) in _LEGACY_KEYS.items():
@@ -84,6 +89,14 @@ def original_domain_pattern(pattern: object) -> object:
     """The original connector searched each `domain_pattern_mapping` regex anywhere in the dag_id, ignoring
     case; `domain_rules` match the whole dag_id. The same rule, written as a whole-id match."""
     return f".*(?i:{pattern}).*" if isinstance(pattern, str) else pattern
+
+
+def _map_dbt_source_keys(data: dict[str, Any]) -> None:
+    for key, field in _DBT_SOURCE_KEYS.items():
+        if key in data:
+            value = data.pop(key)
+            dbt = mapping_section(data.get("dbt", {}), "dbt")
+            data["dbt"] = {**dbt, field: [*dbt.get(field, []), *(value if isinstance(value, list) else [value])]}
 
 
 def _check_keycloak(data: dict[str, Any]) -> None:

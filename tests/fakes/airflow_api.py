@@ -1,5 +1,6 @@
 """A local Airflow REST API on 127.0.0.1 that replays the responses recorded from real Airflow releases
-(tests/fixtures/airflow/rest/<release>/), with an OIDC client-credentials token endpoint, Airflow 3's
+(tests/fixtures/airflow/rest/<release>/), with an OIDC client-credentials token endpoint (also at Keycloak's
+`/realms/<realm>/protocol/openid-connect/token`), Airflow 3's
 `POST /auth/token`, basic auth, and faults a test can order: 401, 429 with Retry-After, 500, a slow answer,
 a broken JSON body, a server that ignores `offset` or caps its pages.
 
@@ -92,7 +93,7 @@ class FakeAirflow:
                 return fault.status, extra, orjson.dumps({"detail": f"injected {fault.status}"})
         if method == "POST" and path == "/auth/token":
             return self._airflow_token(body)
-        if method == "POST" and path == "/oidc/token":
+        if method == "POST" and (path == "/oidc/token" or path.endswith("/protocol/openid-connect/token")):
             return self._oidc_token(body)
         if not self._authorised(headers.get("Authorization")):
             return 401, {}, orjson.dumps({"detail": "Not authenticated"})
