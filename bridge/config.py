@@ -19,6 +19,7 @@ from bridge.config_legacy import map_legacy_keys
 from bridge.db_url import DbTarget, parse_db_url, target_from_fields
 from bridge.errors import ConfigError
 from bridge.join.settings import JoinSettings
+from bridge.model.pattern import NamePattern
 from bridge.redact import basic_auth_value
 
 # DataHub's environments (FabricType; `ALL_ENV_TYPES` of acryl-datahub 1.7, held equal by a test): DataHub's
@@ -189,6 +190,26 @@ class SinkConfig(_Section):
         return self
 
 
+class PatternConfig(_Section):
+    """DataHub's AllowDenyPattern form: `allow` and `deny` regexes matched at the start of a name."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    allow: list[str] = Field(default_factory=lambda: [".*"])
+    deny: list[str] = Field(default_factory=list)
+    ignore_case: bool = Field(True, alias="ignoreCase")
+
+    @field_validator("allow", "deny")
+    @classmethod
+    def _regexes(cls, patterns: list[str]) -> list[str]:
+        for pattern in patterns:
+            checked_regex(pattern)
+        return patterns
+
+    def pattern(self) -> NamePattern:
+        return NamePattern(tuple(self.allow), tuple(self.deny), self.ignore_case)
+
+
 class RunHistoryConfig(_Section):
     """DAG runs and task runs: read and emitted when `enabled`, from the last `days`, the most recent
     `max_runs_per_dag` of each DAG."""
@@ -212,6 +233,7 @@ class BridgeConfig(_Section):
     airflow_cluster: str = Field("prod", description="cluster of Airflow DataFlow URNs, as the Airflow plugin")
     lowercase_urns: bool = Field(True, description="lower-case dataset names, as DataHub's dbt source does")
     capture_assets: bool = True
+    dag_pattern: PatternConfig = Field(default_factory=PatternConfig, description="which DAGs are read (dag_id)")
     domain_rules: dict[str, str] = Field(default_factory=dict, description="dag_id regex -> domain URN")
     legacy_cosmos_schema_mapping: dict[str, str] = Field(default_factory=dict)
     warnings: tuple[str, ...] = Field(default=(), exclude=True)

@@ -50,11 +50,13 @@ def read_airflow(config: BridgeConfig, clock: Clock) -> AirflowSnapshot | None:
     if has_db:
         from bridge.read.airflow_db.reader import read_airflow_db
 
-        from_db = read_airflow_db(config.airflow_db, since=since, runs=config.run_history.enabled)
+        from_db = read_airflow_db(
+            config.airflow_db, since=since, runs=config.run_history.enabled, dags=config.dag_pattern.pattern()
+        )
     if read_api:
         from bridge.read.airflow_api.reader import read_airflow_api
 
-        from_api = read_airflow_api(config.airflow_api, since=since)
+        from_api = read_airflow_api(config.airflow_api, since=since, dags_read=config.dag_pattern.pattern())
     if from_db is not None and from_api is not None:
         from bridge.read.combine import combine_snapshots
 

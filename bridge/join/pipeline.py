@@ -11,6 +11,7 @@
     6. owners and tags         assets inherit those of the DAGs that produce them
     7. runs                    DAG runs and task runs; dbt results (run_results, on-run-end exports)
     8. legacy comparison       where the old prefix mapping would have put each model
+    9. import errors           DAG files Airflow could not import, named in the report
 Before them, the snapshot is scoped (`scope.py`): assets left out when not captured, runs capped per DAG.
 Pure: no I/O; the same inputs always give the same graph.
 """
@@ -65,6 +66,7 @@ def join_lineage(
     datasets = assign_producer_ownership(assign_dbt_owners(projects, datasets), flows, jobs)
     runs = build_runs(snapshot.dag_runs, snapshot.task_instances, {j.key: j for j in jobs}, settings.airflow_cluster)
     problems += [*snapshot.problems, *_unmatched(matches), *domain_problems, *_limitations(snapshot)]
+    problems += _import_errors(snapshot)
     problems += legacy_prefix_problems(projects, settings.legacy_prefix_mapping)
     return LineageGraph(
         datasets=tuple(sorted(datasets, key=lambda d: d.key)),
@@ -115,6 +117,17 @@ def _unmatched(matches: list[TaskMatch]) -> list[Problem]:
         for m in matches
         if m.node_id is None and m.role != "project-test"
     ]
+
+
+def _import_errors(snapshot: AirflowSnapshot) -> list[Problem]:
+    """DAG files Airflow could not import: their DAGs are missing from Airflow, so from the graph too."""
+    found = []
+    for error in snapshot.import_errors:
+        lines = [line.strip() for line in error.message.splitlines() if line.strip()]
+        cause = lines[-1][:300] if lines else "no message"
+        message = f"Airflow could not import it ({cause}); the DAGs it defines are missing. Fix the file"
+        found.append(Problem("dag-import-error", "warning", f"file {error.filename}", message))
+    return found
 
 
 def _limitations(snapshot: AirflowSnapshot) -> list[Problem]:

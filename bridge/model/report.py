@@ -11,6 +11,7 @@ SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
 # Every problem code the bridge reports, with what it means: `--fail-on` accepts these and the severities.
 PROBLEM_CODES: dict[str, str] = {
     "bad-serialized-dag": "a DAG's serialized row cannot be decoded; the DAG is skipped",
+    "dag-import-error": "a DAG file Airflow could not import: its DAGs are missing",
     "dbt-export-mismatch": "a project's export places nodes elsewhere than its manifest (another target)",
     "domain-conflict": "a DAG's dbt models disagree on its domain; none is set",
     "duplicate-dbt-node": "two manifests define the same dbt node; the first manifest (by path) wins",

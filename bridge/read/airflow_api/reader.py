@@ -33,9 +33,11 @@ from bridge.model.airflow import (
     TaskInstance,
     VariableInfo,
 )
+from bridge.model.pattern import NamePattern
 from bridge.model.report import Problem
 from bridge.read.airflow_api import responses
 from bridge.read.airflow_api.client import ApiClient, open_client, path_of
+from bridge.read.scope import only_allowed
 
 LIMITATIONS = (
     "REST gives no task groups: task_group_id is empty for every task.",
@@ -66,13 +68,19 @@ V1 = Api("/api/v1", "/datasets", "datasets", "/datasets/events", "dataset_events
 
 
 def read_airflow_api(
-    config: AirflowApiConfig, since: str | None = None, client: ApiClient | None = None
+    config: AirflowApiConfig,
+    since: str | None = None,
+    client: ApiClient | None = None,
+    dags_read: NamePattern | None = None,
 ) -> AirflowSnapshot:
-    """Read everything; `since`: ISO time run history is read from (None: no run history)."""
+    """Read everything; `since`: ISO time run history is read from (None: no run history); `dags_read`:
+    which dag_ids are read (the others are dropped from the listing, before their details are fetched)."""
     client = client or open_client(config)
     api, version = detect_api(client)
     client.prefix = api.prefix
     dag_summaries = client.listing("/dags", "dags", {"only_active": "true"} if api.major == 2 else None)
+    if dags_read is not None and not dags_read.allows_all:
+        dag_summaries = [s for s in dag_summaries if dags_read.allowed(str(s.get("dag_id", "")))]
     with ThreadPoolExecutor(max_workers=max(1, config.max_workers)) as pool:
         per_dag = list(pool.map(lambda summary: read_dag(client, summary, since), dag_summaries))
     dags = {dag.dag_id: dag for dag, _, _ in per_dag}
@@ -80,7 +88,7 @@ def read_airflow_api(
     events = tuple(responses.asset_event(raw) for raw in raw_events)
     assets = with_event_assets(read_assets(client, api), raw_events)
     limitations = LIMITATIONS + ((V1_LIMITATION,) if api.major == 2 else ())
-    return AirflowSnapshot(
+    snapshot = AirflowSnapshot(
         source="api",
         airflow_version=version,
         schema_revision=None,
@@ -98,6 +106,7 @@ def read_airflow_api(
         problems=tuple(Problem("rest-client", "warning", client.base_url, w) for w in client.warnings),
         limitations=limitations,
     )
+    return snapshot if dags_read is None or dags_read.allows_all else only_allowed(snapshot, set(dags))
 
 
 def detect_api(client: ApiClient) -> tuple[Api, str | None]:

@@ -110,6 +110,22 @@ AIRFLOW_2 = Queries(
 )
 
 
+# The statements that read per-DAG rows in bulk, and the column that names the DAG in each.
+_PER_DAG = {"serialized": ("s.dag_id", "dag_id"), "runs": ("dag_id", "dag_id"), "task_instances": ("ti.dag_id",) * 2}
+_IN_LIST = {"postgresql": "{} = ANY(%s)", "sqlite": "{} IN (SELECT value FROM json_each(%s))"}
+
+
+def only_dags(q: Queries, major: int, dialect: str) -> Queries:
+    """The statements with the heavy per-DAG reads (serialized DAGs, runs, task instances) restricted to a
+    list of dag_ids given as their last parameter (a list on PostgreSQL, a JSON array on SQLite)."""
+    changed = {}
+    for name, columns in _PER_DAG.items():
+        head, order_by, tail = getattr(q, name).rpartition("ORDER BY")
+        condition = _IN_LIST[dialect].format(columns[0] if major < 3 else columns[1])
+        changed[name] = f"{head}AND {condition} {order_by}{tail}"
+    return replace(q, **changed)
+
+
 def queries_for(schema: AirflowSchema) -> Queries:
     """The statements for a schema: the 2.x or the 3.x family, without inlets before Airflow 3.1."""
     if schema.major < 3:

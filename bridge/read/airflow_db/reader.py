@@ -6,6 +6,8 @@
     4. asset/dataset + references    URIs, explicit outlets and inlets, asset schedules, aliases
     5. asset/dataset events          what tasks were seen writing (Cosmos outputs on Airflow 3)
     6. dag_run, task_instance        run history since a given time
+With a `dag_pattern`, the ids it allows are taken from `dag` first, and the statements of 3 and 6 carry them
+as a parameter, so the rows of excluded DAGs are never fetched.
     7. import_error, connection, variable   file names; connection ids and types; variable names
 All in one read-only transaction (`connect.py`), the statements in `queries.py`.
 
@@ -16,8 +18,9 @@ of raw rows, never every serialized document (or every task instance row) at onc
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -25,12 +28,14 @@ from bridge.config import AirflowDbConfig
 from bridge.db_url import DbTarget
 from bridge.errors import AirflowSchemaError, ConfigError
 from bridge.model.airflow import AirflowDag, AirflowSnapshot, Asset, AssetRef
+from bridge.model.pattern import NamePattern
 from bridge.model.report import Problem
 from bridge.read.airflow_db import rows
 from bridge.read.airflow_db.connect import AirflowDb, open_db
-from bridge.read.airflow_db.queries import Queries, queries_for
+from bridge.read.airflow_db.queries import Queries, only_dags, queries_for
 from bridge.read.airflow_db.schema_version import AirflowSchema, schema_for_revision
 from bridge.read.airflow_db.serialized_dag import SerializedDagError, decode_dag, load_row
+from bridge.read.scope import only_allowed
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 # Serialized DAGs fetched per round trip: a document is ~15 KB of JSON text, 60 KB for the fixture's Cosmos
@@ -40,38 +45,64 @@ DOCUMENT_BATCH = 50
 
 
 def read_airflow_db(
-    target: str | DbTarget | AirflowDbConfig, since: str | None = None, runs: bool = True
+    target: str | DbTarget | AirflowDbConfig,
+    since: str | None = None,
+    runs: bool = True,
+    dags: NamePattern | None = None,
 ) -> AirflowSnapshot:
     """Open the DB read-only, read everything, close. `since`: ISO time runs and events are read from;
-    `runs`: whether DAG runs and task runs are read at all (their two statements are not sent otherwise)."""
+    `runs`: whether DAG runs and task runs are read at all (their two statements are not sent otherwise);
+    `dags`: which dag_ids are read (the serialized DAGs, runs and task instances of the others are not
+    even fetched: the statements carry the list of allowed ids)."""
     db = open_db(target)
     try:
-        return read_snapshot(db, since, runs)
+        return read_snapshot(db, since, runs, dags)
     finally:
         db.close()
 
 
-def read_snapshot(db: AirflowDb, since: str | None = None, runs: bool = True) -> AirflowSnapshot:
+def read_snapshot(
+    db: AirflowDb, since: str | None = None, runs: bool = True, dags_read: NamePattern | None = None
+) -> AirflowSnapshot:
     """Everything, through an open connection (the same statements whatever the number of DAGs)."""
     schema = detect_schema(db)
     q = queries_for(schema)
     start = since_parameter(since, db.dialect)
-    dags, problems = read_dags(db, q)
+    scope = _scope(db, q, dags_read)
+    if scope is not None:
+        q = only_dags(q, schema.major, db.dialect)
+    ids: list[object] = [] if scope is None else [scope.parameter]
+    dags, problems = read_dags(db, q, ids)
     assets = read_assets(db, q)
-    return AirflowSnapshot(
+    snapshot = AirflowSnapshot(
         source="db",
         airflow_version=schema.airflow_version,
         schema_revision=schema.revision,
         dags=with_schedules(dags, assets, alias_schedules(db.query(q.schedule_aliases))),
         assets=assets,
         asset_events=rows.asset_events(db.stream(q.events, [start])),
-        dag_runs=rows.dag_runs(db.stream(q.runs, [start])) if runs else (),
-        task_instances=rows.task_instances(db.stream(q.task_instances, [start])) if runs else (),
+        dag_runs=rows.dag_runs(db.stream(q.runs, [start, *ids])) if runs else (),
+        task_instances=rows.task_instances(db.stream(q.task_instances, [start, *ids])) if runs else (),
         import_errors=rows.import_errors(db.query(q.import_errors)),
         connections=rows.connections(db.query(q.connections)),
         variables=rows.variables(db.query(q.variables)),
         problems=tuple(problems),
     )
+    return snapshot if scope is None else only_allowed(snapshot, scope.allowed)
+
+
+@dataclass(frozen=True, slots=True)
+class _Scope:
+    allowed: frozenset[str]
+    parameter: object  # the allowed ids as the driver binds a list: a list (PostgreSQL), JSON text (SQLite)
+
+
+def _scope(db: AirflowDb, q: Queries, dags_read: NamePattern | None) -> _Scope | None:
+    """The dag_ids the pattern allows, from the `dag` table (one small statement); None: every DAG."""
+    if dags_read is None or dags_read.allows_all:
+        return None
+    allowed = sorted(r[0] for r in db.query(q.dags) if dags_read.allowed(r[0]))
+    return _Scope(frozenset(allowed), allowed if db.dialect == "postgresql" else json.dumps(allowed))
 
 
 def detect_schema(db: AirflowDb) -> AirflowSchema:
@@ -95,7 +126,7 @@ def since_parameter(since: str | None, dialect: str) -> datetime | str:
     return utc.strftime("%Y-%m-%d %H:%M:%S.%f") if dialect == "sqlite" else utc
 
 
-def read_dags(db: AirflowDb, q: Queries) -> tuple[dict[str, AirflowDag], list[Problem]]:
+def read_dags(db: AirflowDb, q: Queries, ids: list[object]) -> tuple[dict[str, AirflowDag], list[Problem]]:
     """Every active DAG at its latest serialized version; a row that cannot be decoded becomes a problem.
 
     The serialized rows are streamed and each document is decoded, turned into an `AirflowDag` and dropped
@@ -107,7 +138,7 @@ def read_dags(db: AirflowDb, q: Queries) -> tuple[dict[str, AirflowDag], list[Pr
     facts = {r[0]: r for r in db.query(q.dags)}
     dags: dict[str, AirflowDag] = {}
     problems: list[Problem] = []
-    for dag_id, version, data, data_compressed in db.stream(q.serialized, batch=DOCUMENT_BATCH):
+    for dag_id, version, data, data_compressed in db.stream(q.serialized, ids, batch=DOCUMENT_BATCH):
         try:
             decoded = decode_dag(dag_id, load_row(data, data_compressed), version)
         except SerializedDagError as exc:

@@ -76,3 +76,17 @@ def test_api_read_switch(restored: dict[str, str], tmp_path: Path) -> None:
         both = sync({"airflow_db": {"url": restored["af33"]}, "airflow_api": {"url": fake.url, "read": True}}, tmp_path)
         assert any("/api/v2/dags" in path for _, path, _ in fake.requests)
     assert cosmos_io(both) == cosmos_io(links_only)
+
+
+@pytest.mark.parametrize("release", ["af211", "af33"])
+def test_the_dag_pattern_drops_dags_from_the_listing_before_their_details_are_fetched(release: str) -> None:
+    from bridge.model.pattern import NamePattern
+
+    pattern = NamePattern(allow=("finance_",), deny=("finance_reporting",))
+    with serve(FakeAirflow(release)) as fake:
+        snapshot = read_airflow_api(AirflowApiConfig(url=fake.url), since="2000-01-01T00:00:00Z", dags_read=pattern)
+    assert set(snapshot.dags) == {"finance_dbt", "finance_fred", "finance_marts_pipeline"}
+    assert {r.dag_id for r in snapshot.dag_runs} <= set(snapshot.dags)
+    fetched = {path for _, path, _ in fake.requests}
+    assert not [p for p in fetched if "/dags/ingest_" in p or "/dags/finance_reporting" in p]
+    assert [p for p in fetched if "/dags/finance_dbt" in p]
