@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
 from datetime import datetime, timezone
+from typing import Any
 
 from bridge.model.airflow import DagRun, TaskInstance
 from bridge.model.graph import Job, JobKey, Run
@@ -39,9 +41,36 @@ def epoch_ms(timestamp: str | None) -> int | None:
     return int(parsed.timestamp() * 1000)
 
 
+# Words that make a conf key look secret: its value is masked wherever it is nested.
+SECRET_KEY_WORDS = ("password", "passwd", "secret", "token", "key", "credential", "auth")
+MASK = "********"
+
+
+def redacted_conf(value: Any) -> Any:
+    """A run's conf with the values of secret-looking keys masked, at any depth."""
+    if isinstance(value, Mapping):
+        return {
+            str(k): MASK if any(w in str(k).lower() for w in SECRET_KEY_WORDS) else redacted_conf(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        return [redacted_conf(v) for v in value]
+    return value
+
+
+def conf_property(conf: Mapping[str, Any] | None) -> str | None:
+    """The conf as one JSON text (keys sorted, secrets masked); None when empty."""
+    if conf is None:
+        return "(not read: it holds objects, not plain data)"
+    if not conf:
+        return None
+    return json.dumps(redacted_conf(conf), sort_keys=True, default=str)
+
+
 def dag_run(run: DagRun, cluster: str) -> Run:
     status, result = status_of(run.state)
-    properties = {k: v for k, v in {"run_type": run.run_type, "logical_date": run.logical_date}.items() if v}
+    given = {"run_type": run.run_type, "logical_date": run.logical_date, "conf": conf_property(run.conf)}
+    properties = {k: v for k, v in given.items() if v}
     return Run(
         run_id=run.run_id,
         dag_id=run.dag_id,

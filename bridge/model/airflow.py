@@ -96,6 +96,7 @@ class DagRun:
     logical_date: str | None = None
     start_date: str | None = None
     end_date: str | None = None
+    conf: Mapping[str, Any] | None = field(default_factory=dict, hash=False)  # None: there, not plain data
 
 
 @dataclass(frozen=True, slots=True)

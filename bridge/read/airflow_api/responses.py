@@ -101,6 +101,7 @@ def dag_run(raw: Mapping[str, Any]) -> DagRun:
         logical_date=iso(raw.get("logical_date") or raw.get("execution_date")),
         start_date=iso(raw.get("start_date")),
         end_date=iso(raw.get("end_date")),
+        conf=raw.get("conf") if isinstance(raw.get("conf"), dict) else ({} if raw.get("conf") is None else None),
     )
 
 

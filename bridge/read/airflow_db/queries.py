@@ -75,7 +75,7 @@ AIRFLOW_3 = Queries(
         SELECT a.uri, e.timestamp, e.source_dag_id, e.source_task_id, e.source_run_id, e.source_map_index
         FROM asset_event e JOIN asset a ON a.id = e.asset_id WHERE e.timestamp >= %s ORDER BY e.id""",
     runs="""
-        SELECT dag_id, run_id, state, run_type, logical_date, start_date, end_date FROM dag_run
+        SELECT dag_id, run_id, state, run_type, logical_date, start_date, end_date, conf FROM dag_run
         WHERE COALESCE(start_date, queued_at) >= %s ORDER BY dag_id, id""",
     task_instances=_TASK_INSTANCES,
 )
@@ -104,7 +104,7 @@ AIRFLOW_2 = Queries(
         SELECT d.uri, e.timestamp, e.source_dag_id, e.source_task_id, e.source_run_id, e.source_map_index
         FROM dataset_event e JOIN dataset d ON d.id = e.dataset_id WHERE e.timestamp >= %s ORDER BY e.id""",
     runs="""
-        SELECT dag_id, run_id, state, run_type, execution_date, start_date, end_date FROM dag_run
+        SELECT dag_id, run_id, state, run_type, execution_date, start_date, end_date, conf FROM dag_run
         WHERE COALESCE(start_date, queued_at) >= %s ORDER BY dag_id, id""",
     task_instances=_TASK_INSTANCES,
 )

@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 
 from bridge.model.airflow import AssetEvent, ConnectionInfo, DagRun, ImportErrorInfo, TaskInstance, VariableInfo
+from bridge.read.airflow_db.run_conf import run_conf
 
 
 def iso(value: Any) -> str | None:
@@ -53,7 +54,8 @@ def as_dict(value: Any) -> dict[str, Any]:
 
 def dag_runs(rows: Iterable[tuple[Any, ...]]) -> tuple[DagRun, ...]:
     return tuple(
-        DagRun(shared(r[0]), shared(r[1]), shared(r[2]), shared(r[3]), iso(r[4]), iso(r[5]), iso(r[6])) for r in rows
+        DagRun(shared(r[0]), shared(r[1]), shared(r[2]), shared(r[3]), iso(r[4]), iso(r[5]), iso(r[6]), run_conf(r[7]))
+        for r in rows
     )
 
 
