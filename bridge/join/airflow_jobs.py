@@ -8,14 +8,15 @@ was seen writing. The first tasks of an asset-scheduled DAG read the assets it w
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from bridge.join.assets import AssetResolver
 from bridge.join.cosmos_tasks import TaskMatch
 from bridge.join.dbt_datasets import materialized_upstreams, warehouse_key
+from bridge.join.inventory import inventory_properties
 from bridge.join.ownership import airflow_owners, unique
 from bridge.join.settings import JoinSettings
-from bridge.model.airflow import AirflowDag, AirflowTask, AssetEvent
+from bridge.model.airflow import AirflowDag, AirflowTask, AssetEvent, ConnectionInfo
 from bridge.model.dbt import DbtProject
 from bridge.model.graph import DatasetKey, Flow, Job, JobKey
 from bridge.model.report import Problem
@@ -32,6 +33,7 @@ class AirflowContext:
     events: Mapping[tuple[str, str], tuple[AssetEvent, ...]]
     resolver: AssetResolver
     settings: JoinSettings
+    connections: Mapping[str, ConnectionInfo] = field(default_factory=dict)
 
 
 def build_flow(dag: AirflowDag, settings: JoinSettings) -> Flow:
@@ -89,6 +91,7 @@ def _job(
         properties["task_group"] = task.task_group_id
     if match is not None:
         properties |= {"cosmos_role": match.role, "cosmos_matched_by": match.method}
+    properties |= inventory_properties(task, context.connections)
     return Job(
         key=JobKey(dag.dag_id, task.task_id, cluster),
         operator=task.operator_class,

@@ -93,6 +93,7 @@ def _flows_and_jobs(
         events=_events_by_task(snapshot.asset_events),
         resolver=AssetResolver.over(warehouse, settings),
         settings=settings,
+        connections={c.conn_id: c for c in snapshot.connections},
     )
     flows, jobs, problems = [], [], []
     for _, dag in sorted(snapshot.dags.items()):

@@ -36,6 +36,7 @@ class AirflowTask:
     outlets: tuple[AssetRef, ...] = ()
     inlets: tuple[AssetRef, ...] = ()
     doc: str | None = None
+    conn_ids: tuple[str, ...] = ()  # connections named in its fields (`conn_id`, `postgres_conn_id`, ...)
 
     @property
     def is_cosmos(self) -> bool:
@@ -123,10 +124,11 @@ class ImportErrorInfo:
 
 @dataclass(frozen=True, slots=True)
 class ConnectionInfo:
-    """A connection's id and type only: never host credentials or passwords."""
+    """A connection's id, type and host: never its login, password or extras."""
 
     conn_id: str
     conn_type: str | None
+    host: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

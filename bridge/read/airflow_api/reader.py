@@ -99,7 +99,7 @@ def read_airflow_api(
         task_instances=tuple(ti for _, _, instances in per_dag for ti, _ in instances) if since is not None else (),
         import_errors=tuple(responses.import_error(e) for e in client.listing("/importErrors", "import_errors")),
         connections=tuple(
-            ConnectionInfo(c["connection_id"], c.get("conn_type"))
+            ConnectionInfo(c["connection_id"], c.get("conn_type"), c.get("host") or None)
             for c in client.listing("/connections", "connections")
         ),
         variables=tuple(VariableInfo(v["key"]) for v in client.listing("/variables", "variables")),

@@ -2,8 +2,9 @@
 
 Each statement reads one kind of fact for every DAG at once; none is per DAG or per task, so a read sends
 the same statements for 6 DAGs as for 6,000. The only parameter is the time runs, task instances and asset
-events are read from (`%s`, bound by the driver, never formatted into the text). Connections and variables
-are read by name and type only: no column holding a secret (`password`, `extra`, `val`) is ever selected.
+events are read from (`%s`, bound by the driver, never formatted into the text). Connections are read by id,
+type and host, variables by name: no column holding a secret (`login`, `password`, `extra`, `val`) is ever
+selected.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ class Queries:
     runs: str
     task_instances: str
     import_errors: str = "SELECT filename, timestamp, stacktrace FROM import_error ORDER BY filename, id"
-    connections: str = "SELECT conn_id, conn_type FROM connection ORDER BY conn_id"
+    connections: str = "SELECT conn_id, conn_type, host FROM connection ORDER BY conn_id"
     variables: str = 'SELECT "key" FROM variable ORDER BY "key"'
 
     def statements(self) -> list[str]:

@@ -103,7 +103,7 @@ def last_line(text: str | None) -> str:
 
 
 def connections(rows: Iterable[tuple[Any, ...]]) -> tuple[ConnectionInfo, ...]:
-    return tuple(ConnectionInfo(r[0], r[1]) for r in rows)
+    return tuple(ConnectionInfo(r[0], r[1], r[2] or None) for r in rows)
 
 
 def variables(rows: Iterable[tuple[Any, ...]]) -> tuple[VariableInfo, ...]:

@@ -143,7 +143,14 @@ def decode_task(body: Mapping[str, Any], groups: Mapping[str, str]) -> AirflowTa
         outlets=asset_refs(body.get("outlets")),
         inlets=asset_refs(body.get("inlets")),
         doc=body.get("doc_md") or body.get("doc"),
+        conn_ids=connection_ids(body),
     )
+
+
+def connection_ids(body: Mapping[str, Any]) -> tuple[str, ...]:
+    """The connections a task names in its serialized fields (`conn_id`, `postgres_conn_id`, ...)."""
+    found = {unwrap(value) for name, value in body.items() if name == "conn_id" or name.endswith("_conn_id")}
+    return tuple(sorted(v for v in found if isinstance(v, str) and v))
 
 
 def asset_refs(items: object) -> tuple[AssetRef, ...]:
