@@ -44,6 +44,7 @@ LIMITATIONS = (
     "REST gives template-field values only after a run (rendered fields of the latest task instance); "
     "a Cosmos task that never ran is matched by its task id.",
     "REST gives explicit outlets and inlets only through the assets' producing and consuming tasks.",
+    "REST gives no operator fields: the connections a task names (conn_id fields) are known from the DB only.",
 )
 V1_LIMITATION = "Airflow 2's REST API lists no consuming tasks (inlets) and no serialized version numbers."
 
