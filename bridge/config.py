@@ -107,6 +107,9 @@ class AirflowApiConfig(_Section):
     oidc_client_id: str | None = None
     oidc_client_secret: SecretStr | None = None
     oidc_scope: str | None = None
+    # The original connector's fallback: when the OIDC token request fails, basic auth with username and
+    # password instead (said in the run report). Off: a failed token request is an error.
+    oidc_basic_auth_fallback: bool = False
     verify_ssl: bool = True
     ca_bundle: str | None = None
     timeout: float = 30.0

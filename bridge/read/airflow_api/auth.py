@@ -98,10 +98,39 @@ class TokenAuth:
         return True
 
 
+@dataclass
+class FallbackAuth:
+    """OIDC first; when its token endpoint fails, basic auth from then on (the original connector's fallback,
+    on only with `airflow_api.oidc_basic_auth_fallback`). `said` receives one line saying it happened."""
+
+    token: TokenAuth
+    basic: StaticAuth
+    said: Callable[[str], None]
+    name: str = "oidc"
+    fell_back: bool = False
+
+    def headers(self) -> dict[str, str]:
+        if not self.fell_back:
+            try:
+                return self.token.headers()
+            except AirflowApiAuthError as exc:
+                self.fell_back, self.name = True, "basic"
+                self.said(f"{exc} Basic auth is used instead (airflow_api.oidc_basic_auth_fallback).")
+        return self.basic.headers()
+
+    def invalidate(self) -> bool:
+        return False if self.fell_back else self.token.invalidate()
+
+
 def make_auth(
-    config: AirflowApiConfig, session: requests.Session, base_url: str, clock: Clock = time.monotonic
+    config: AirflowApiConfig,
+    session: requests.Session,
+    base_url: str,
+    clock: Clock = time.monotonic,
+    said: Callable[[str], None] = lambda line: None,
 ) -> Auth:
-    """The authentication method the configuration asks for; ConfigError when a setting it needs is missing."""
+    """The authentication method the configuration asks for; ConfigError when a setting it needs is missing.
+    `said` receives what the report should know (a fallback to basic auth)."""
     method = config.auth
     if method == "none":
         return NoAuth()
@@ -115,7 +144,12 @@ def make_auth(
         url = f"{base_url}/auth/token"
         return TokenAuth("airflow-jwt", url, lambda: _airflow_jwt(session, url, config), clock)
     url = oidc_token_endpoint(_required(config.oidc_token_url, "oidc_token_url", method))
-    return TokenAuth("oidc", url, lambda: _client_credentials(session, url, config), clock)
+    oidc = TokenAuth("oidc", url, lambda: _client_credentials(session, url, config), clock)
+    if not config.oidc_basic_auth_fallback:
+        return oidc
+    username, password = _required(config.username, "username", "basic"), _secret(config.password, "password")
+    basic = StaticAuth("basic", "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode())
+    return FallbackAuth(oidc, basic, said)
 
 
 def oidc_token_endpoint(url: str) -> str:

@@ -195,8 +195,10 @@ def open_client(config: AirflowApiConfig, sleep: Sleep = time.sleep) -> ApiClien
     session = hardened_session(config.timeout)
     session.verify = _tls_setting(config)
     base_url = config.url.rstrip("/")
-    auth = make_auth(config, session, base_url)
+    said: list[str] = []
+    auth = make_auth(config, session, base_url, said=said.append)
     client = ApiClient(base_url, config, session, auth, sleep, redact=Redactor(config.secrets()))
+    client.warnings = said  # the auth's notes (a fallback to basic auth) go to the report with the client's
     if session.verify is False:
         client.warnings.append(f"TLS verification is off for {base_url} (airflow_api.verify_ssl: false).")
     return client
