@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -28,7 +29,11 @@ def run(*command: str | Path, cwd: Path, timeout: float = 900) -> str:
 
 
 def test_the_wheel_installs_into_a_fresh_virtualenv_and_runs_as_a_datahub_source(tmp_path: Path) -> None:
-    run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", tmp_path / "dist", REPO,
+    # built from a copy: setuptools writes build/ beside the sources, and the checkout stays as it is
+    source = tmp_path / "source"
+    shutil.copytree(REPO, source, ignore=shutil.ignore_patterns(".venv", ".cache", ".git", "build", "*.egg-info",
+                                                                "__pycache__", "out", "tests", "bench"))  # fmt: skip
+    run(sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--wheel-dir", tmp_path / "dist", source,
         cwd=tmp_path)  # fmt: skip
     [wheel] = (tmp_path / "dist").glob("dbt_lineage_bridge-*.whl")
     run(sys.executable, "-m", "venv", tmp_path / "venv", cwd=tmp_path)
