@@ -16,6 +16,8 @@ import psycopg2
 
 DUMPS = Path(__file__).resolve().parent / "fixtures" / "airflow" / "dumps"
 POSTGRES_DUMPS = ("af211", "af313", "af33")
+# Made from dags_extras/ (no Cosmos): SLAs, a deadline, a run conf, connections named by tasks, import errors.
+EXTRAS_DUMPS = ("af211x", "af33x")
 HOST = os.environ.get("BRIDGE_PG_HOST", "127.0.0.1")
 PORT = int(os.environ.get("BRIDGE_PG_PORT", "5432"))
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from bridge.join.assets import AssetResolver
 from bridge.join.cosmos_tasks import TaskMatch
@@ -42,6 +43,7 @@ def build_flow(dag: AirflowDag, settings: JoinSettings) -> Flow:
         "schedule": dag.schedule,
         "version_number": str(dag.version_number) if dag.version_number is not None else None,
         "cosmos_project": dag.cosmos_project,
+        "deadline": "; ".join(dag.deadlines) or None,
     }
     properties = {"is_paused": str(dag.is_paused).lower(), "is_active": str(dag.is_active).lower()}
     return Flow(
@@ -91,6 +93,8 @@ def _job(
         properties["task_group"] = task.task_group_id
     if match is not None:
         properties |= {"cosmos_role": match.role, "cosmos_matched_by": match.method}
+    if task.sla_seconds is not None:
+        properties["sla"] = str(timedelta(seconds=task.sla_seconds))
     properties |= inventory_properties(task, context.connections)
     return Job(
         key=JobKey(dag.dag_id, task.task_id, cluster),

@@ -37,6 +37,7 @@ class AirflowTask:
     inlets: tuple[AssetRef, ...] = ()
     doc: str | None = None
     conn_ids: tuple[str, ...] = ()  # connections named in its fields (`conn_id`, `postgres_conn_id`, ...)
+    sla_seconds: float | None = None  # Airflow 2's task SLA
 
     @property
     def is_cosmos(self) -> bool:
@@ -61,6 +62,8 @@ class AirflowDag:
     version_number: int | None = None
     # Cosmos settings found on the DAG (project dir, manifest path...), for choosing the dbt project.
     cosmos_project: str | None = None
+    # Airflow 3.1+ deadline alerts, described (`late_load: 0:30:00 after DagRunLogicalDateDeadline`).
+    deadlines: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,7 +4,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.airflow_dumps import POSTGRES_DUMPS, admin, restore_dump
+from tests.airflow_dumps import EXTRAS_DUMPS, POSTGRES_DUMPS, admin, restore_dump
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -16,7 +16,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def restored(worker_id: str) -> Iterator[dict[str, str]]:
     """Every PostgreSQL dump restored once per test worker: name -> DSN."""
-    dsns = {name: restore_dump(name, worker_id) for name in POSTGRES_DUMPS}
+    dsns = {name: restore_dump(name, worker_id) for name in (*POSTGRES_DUMPS, *EXTRAS_DUMPS)}
     yield dsns
     for dsn in dsns.values():
         admin(f'DROP DATABASE IF EXISTS "{dsn.rsplit("/", 1)[1]}" WITH (FORCE)')

@@ -34,7 +34,7 @@ from bridge.read.airflow_db import rows
 from bridge.read.airflow_db.connect import AirflowDb, open_db
 from bridge.read.airflow_db.queries import Queries, only_dags, queries_for
 from bridge.read.airflow_db.schema_version import AirflowSchema, schema_for_revision
-from bridge.read.airflow_db.serialized_dag import SerializedDagError, decode_dag, load_row
+from bridge.read.airflow_db.serialized_dag import SerializedDagError, decode_dag, describe_deadline, load_row
 from bridge.read.scope import only_allowed
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
@@ -73,6 +73,7 @@ def read_snapshot(
         q = only_dags(q, schema.major, db.dialect)
     ids: list[object] = [] if scope is None else [scope.parameter]
     dags, problems = read_dags(db, q, ids)
+    dags = with_deadlines(db, dags)
     assets = read_assets(db, q)
     snapshot = AirflowSnapshot(
         source="db",
@@ -146,6 +147,30 @@ def read_dags(db: AirflowDb, q: Queries, ids: list[object]) -> tuple[dict[str, A
             continue
         dags[dag_id] = with_dag_facts(decoded, facts.get(dag_id), tags.get(dag_id, []))
     return dags, problems
+
+
+def with_deadlines(db: AirflowDb, dags: dict[str, AirflowDag]) -> dict[str, AirflowDag]:
+    """Airflow 3.3 lists a DAG's deadline alerts by id: described from `deadline_alert` (two statements,
+    sent only when some DAG has a deadline)."""
+    if not any(dag.deadlines for dag in dags.values()):
+        return dags
+    probe = (
+        "SELECT to_regclass('deadline_alert') IS NOT NULL"
+        if db.dialect == "postgresql"
+        else "SELECT count(*) > 0 FROM sqlite_master WHERE type = 'table' AND name = 'deadline_alert'"
+    )
+    if not rows.as_bool(db.query(probe)[0][0]):
+        return dags
+    alerts = {
+        str(alert_id): describe_deadline(name, rows.as_json(reference), rows.as_json(interval))
+        for alert_id, name, reference, interval in db.query(
+            'SELECT id, name, reference, "interval" FROM deadline_alert ORDER BY id'
+        )
+    }
+    return {
+        dag_id: replace(dag, deadlines=tuple(alerts.get(d, d) for d in dag.deadlines)) if dag.deadlines else dag
+        for dag_id, dag in dags.items()
+    }
 
 
 def bad_row(dag_id: str, version: int | None, exc: SerializedDagError) -> Problem:

@@ -52,6 +52,16 @@ def as_dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def as_json(value: Any) -> Any:
+    """A JSON column: decoded by psycopg2 (jsonb), text elsewhere; text that is not JSON stays text."""
+    if isinstance(value, str | bytes):
+        try:
+            return orjson.loads(value)
+        except orjson.JSONDecodeError:
+            return value
+    return value
+
+
 def dag_runs(rows: Iterable[tuple[Any, ...]]) -> tuple[DagRun, ...]:
     return tuple(
         DagRun(shared(r[0]), shared(r[1]), shared(r[2]), shared(r[3]), iso(r[4]), iso(r[5]), iso(r[6]), run_conf(r[7]))

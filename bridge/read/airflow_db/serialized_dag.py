@@ -21,6 +21,7 @@ from __future__ import annotations
 import zlib
 from collections.abc import Mapping
 from dataclasses import replace
+from datetime import timedelta
 from typing import Any
 
 import orjson
@@ -95,7 +96,34 @@ def decode_dag(dag_id: str, document: Mapping[str, Any], version_number: int | N
         doc_md=dag.get("doc_md"),
         tags=tuple(sorted(unwrap(dag.get("tags") or []))),
         version_number=version_number,
+        deadlines=tuple(_deadline(item) for item in unwrap(dag.get("deadline") or [])),
     )
+
+
+def _deadline(item: Any) -> str:
+    """A deadline alert of a serialized DAG: its id (3.3 lists ids; the reader describes them from
+    `deadline_alert`), or the alert itself where it is written inline."""
+    body = unwrap(item)
+    if isinstance(body, Mapping):
+        return describe_deadline(body.get("name"), body.get("reference"), body.get("interval"))
+    return str(body)
+
+
+def describe_deadline(name: object, reference: object, interval: object) -> str:
+    """`late_load: 0:30:00 after DagRunLogicalDateDeadline`, from the parts Airflow stores."""
+    kind = unwrap(reference)
+    kind = kind.get("reference_type", "?") if isinstance(kind, Mapping) else kind
+    seconds = seconds_of(interval)
+    when = f"{timedelta(seconds=seconds)} after {kind}" if seconds is not None else f"at {kind}"
+    return f"{name}: {when}" if name else when
+
+
+def seconds_of(value: object) -> float | None:
+    """Seconds of a serialized duration: a bare number, `{"__var": s, "__type": "timedelta"}`, or the
+    `{"__classname__": "datetime.timedelta", "__data__": s}` form of Airflow 3's serde."""
+    if isinstance(value, Mapping):
+        value = value.get("__data__", value.get("__var"))
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 def _task_body(raw: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -144,6 +172,7 @@ def decode_task(body: Mapping[str, Any], groups: Mapping[str, str]) -> AirflowTa
         inlets=asset_refs(body.get("inlets")),
         doc=body.get("doc_md") or body.get("doc"),
         conn_ids=connection_ids(body),
+        sla_seconds=seconds_of(body.get("sla")),
     )
 
 
