@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel
@@ -88,7 +89,15 @@ def map_legacy_keys(data: dict[str, Any]) -> dict[str, Any]:
 def original_domain_pattern(pattern: object) -> object:
     """The original connector searched each `domain_pattern_mapping` regex anywhere in the dag_id, ignoring
     case; `domain_rules` match the whole dag_id. The same rule, written as a whole-id match."""
-    return f".*(?i:{pattern}).*" if isinstance(pattern, str) else pattern
+    if not isinstance(pattern, str):
+        return pattern
+    try:
+        re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(
+            f"domain_pattern_mapping: {pattern!r} is not a valid regular expression ({exc.msg} at position {exc.pos})"
+        ) from None
+    return f".*(?i:{pattern}).*"
 
 
 def _map_dbt_source_keys(data: dict[str, Any]) -> None:

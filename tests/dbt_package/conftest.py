@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import contextlib
+import uuid
+from collections.abc import Iterator
 
 import psycopg2
 import pytest
 
 from tests.airflow_dumps import dsn
+from tests.dbt_package.dbt_runs import drop_schemas
 
 DATABASE = "bridge_dbt"
 
@@ -25,3 +28,11 @@ def bridge_dbt_database() -> None:
                     cursor.execute(f'CREATE DATABASE "{DATABASE}"')
     finally:
         connection.close()
+
+
+@pytest.fixture
+def throwaway_schema() -> Iterator[str]:
+    """A target schema of its own in bridge_dbt; the schemas dbt builds under it are dropped afterwards."""
+    schema = f"bridge_pytest_{uuid.uuid4().hex[:8]}"
+    yield schema
+    drop_schemas(schema)

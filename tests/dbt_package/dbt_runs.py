@@ -105,3 +105,16 @@ def snowflake_profiles(directory: Path) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(REPO / "profiles.example.yml", directory / "profiles.yml")
     return directory
+
+
+def drop_schemas(prefix: str) -> None:
+    """Drop every schema of bridge_dbt whose name starts with `prefix` (what a dbt run built under it)."""
+    import psycopg2
+
+    connection = psycopg2.connect(host=PG_HOST, port=PG_PORT, user="postgres", dbname="bridge_dbt")
+    connection.autocommit = True
+    with connection.cursor() as cursor:
+        cursor.execute("select nspname from pg_namespace where nspname like %s", (prefix + "%",))
+        for (name,) in cursor.fetchall():
+            cursor.execute(f'drop schema "{name}" cascade')
+    connection.close()

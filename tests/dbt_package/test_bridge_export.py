@@ -14,8 +14,6 @@ export must say exactly what dbt's own `relation_name` says, node for node.
 from __future__ import annotations
 
 import json
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -177,20 +175,6 @@ def test_export_is_identical_when_repeated(project: Path, tmp_path: Path) -> Non
     assert [line for line in first.splitlines() if line.startswith(MARKER)] == [
         line for line in second.splitlines() if line.startswith(MARKER)
     ]
-
-
-@pytest.fixture
-def throwaway_schema() -> Iterator[str]:
-    """A target schema of its own in bridge_dbt; the schemas dbt builds under it are dropped afterwards."""
-    schema = f"bridge_pytest_{uuid.uuid4().hex[:8]}"
-    yield schema
-    connection = psycopg2.connect(host=PG_HOST, port=PG_PORT, user="postgres", dbname="bridge_dbt")
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute("select nspname from pg_namespace where nspname like %s", (schema + "%",))
-        for (name,) in cursor.fetchall():
-            cursor.execute(f'drop schema "{name}" cascade')
-    connection.close()
 
 
 def relation_exists(database: str, schema: str, identifier: str) -> bool:

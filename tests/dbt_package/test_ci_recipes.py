@@ -31,19 +31,17 @@ import os
 import shutil
 import subprocess
 import sys
-import uuid
 import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import psycopg2
 import pytest
 import yaml
 
 from tests.airflow_dumps import sqlite_dump
-from tests.dbt_package.dbt_runs import PG_HOST, PG_PORT, REPO, copy_project, dbt_executable, postgres_profiles
+from tests.dbt_package.dbt_runs import REPO, copy_project, dbt_executable, postgres_profiles
 
 pytestmark = pytest.mark.integration
 
@@ -142,20 +140,6 @@ def one(ran: list[Ran], command: str) -> Ran:
     found = [r for r in ran if command in r.line]
     assert len(found) == 1, f"expected one line running {command!r}, got {[r.line for r in found]}"
     return found[0]
-
-
-@pytest.fixture
-def throwaway_schema() -> Iterator[str]:
-    """A target schema of its own in bridge_dbt; the schemas dbt builds under it are dropped afterwards."""
-    schema = f"bridge_pytest_ci_{uuid.uuid4().hex[:8]}"
-    yield schema
-    connection = psycopg2.connect(host=PG_HOST, port=PG_PORT, user="postgres", dbname="bridge_dbt")
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute("select nspname from pg_namespace where nspname like %s", (schema + "%",))
-        for (name,) in cursor.fetchall():
-            cursor.execute(f'drop schema "{name}" cascade')
-    connection.close()
 
 
 @pytest.mark.parametrize(("recipe", "read_jobs"), [("github-actions.yml", github_jobs), ("gitlab-ci.yml", gitlab_jobs)])

@@ -99,16 +99,12 @@ def test_dbt_run_by_the_bridge_equals_the_manifest(project: Path, airflow_db: st
     assert not (project / "target" / "manifest.json").exists(), "dbt wrote into the project's own target/"
 
 
-def test_the_on_run_end_document_of_a_real_build_gives_its_results(tmp_path: Path) -> None:
+def test_the_on_run_end_document_of_a_real_build_gives_its_results(tmp_path: Path, throwaway_schema: str) -> None:
     hook = {"on-run-end": ["{{ dbt_lineage_bridge.bridge_on_run_end(results) }}"]}
     project = copy_project(tmp_path, extra_project_config=hook)
-    schema = f"bridge_pytest_{os.getpid()}"
-    profiles = postgres_profiles(tmp_path / "profiles", ci_schema=schema)
-    try:
-        printed = run_dbt(project, profiles, tmp_path, "build", "--target", "ci", "--select", "country_codes",
-                          "dim_country", "--indirect-selection", "cautious")  # fmt: skip
-    finally:
-        drop_schemas(schema)
+    profiles = postgres_profiles(tmp_path / "profiles", ci_schema=throwaway_schema)
+    printed = run_dbt(project, profiles, tmp_path, "build", "--target", "ci", "--select", "country_codes",
+                      "dim_country", "--indirect-selection", "cautious")  # fmt: skip
     (tmp_path / "build.log").write_text(printed)
     shell(f"{BRIDGE} sync --dbt-export build.log --graph export.json --sink file:a.json", tmp_path)
     shell(f"{BRIDGE} sync --manifest target/manifest.json --run-results target/run_results.json "
@@ -129,17 +125,3 @@ def test_the_on_run_end_document_of_a_real_build_gives_its_results(tmp_path: Pat
         assert result["start_ms"] and result["end_ms"] >= result["start_ms"]
     country = next(r for r in from_export if r["unique_id"] == "model.finance.dim_country")
     assert country["dataset"]["platform"] == "dbt" and country["dataset"]["name"].endswith(".dim_country")
-
-
-def drop_schemas(prefix: str) -> None:
-    import psycopg2
-
-    from tests.dbt_package.dbt_runs import PG_HOST, PG_PORT
-
-    connection = psycopg2.connect(host=PG_HOST, port=PG_PORT, user="postgres", dbname="bridge_dbt")
-    connection.autocommit = True
-    with connection.cursor() as cursor:
-        cursor.execute("select nspname from pg_namespace where nspname like %s", (prefix + "%",))
-        for (name,) in cursor.fetchall():
-            cursor.execute(f'drop schema "{name}" cascade')
-    connection.close()

@@ -238,7 +238,10 @@ CASES: dict[str, Case] = {
         SYNC, 2, "domain_pattern_mapping must be a mapping", config="domain_pattern_mapping: 1\n"
     ),
     "yaml-keycloak": Case(
-        SYNC, 2, "keycloak_server and keycloak_realm must be text", config="keycloak_server: [a]\nkeycloak_realm: r\n"
+        SYNC,
+        2,
+        "keycloak_server and keycloak_realm must be text",
+        config="keycloak_server: [a]\nkeycloak_realm: r\nkeycloak_client_id: c\nkeycloak_client_secret: s\n",
     ),
     "yaml-env": Case(SYNC, 2, "env: Input should be a valid string", config="env: [PROD]\n"),
     "yaml-flag": Case(SYNC, 2, "lowercase_urns: Input should be a valid boolean", config="lowercase_urns: maybe\n"),
@@ -408,14 +411,14 @@ def test_an_input_error_after_the_configuration_writes_the_report_too(tmp_path: 
     assert not (tmp_path / "out" / "mcps.json").exists()
 
 
-FAIL_ON = [("error", 1), ("unmatched-cosmos-task", 1), ("none", 0), ("warning", 0),
+FAIL_ON = [("error", 1), ("unmatched-cosmos-task", 1), ("none", 0), ("warning", 1), ("dag-import-error", 1),
            ("domain-conflict,legacy-guess-wrong", 0), ("model-without-domain", 1), ("INFO", 1)]  # fmt: skip
 
 
 @pytest.mark.parametrize(("fail_on", "code"), FAIL_ON)
 def test_fail_on_decides_exit_1(fail_on: str, code: int, tmp_path: Path) -> None:
     """jaffle-shop's manifest against an Airflow whose Cosmos tasks name models it lacks: errors; its models
-    have no domain: info."""
+    have no domain: info; the Airflow has a DAG file it could not import: a warning."""
     jaffle = CORPUS / "jaffle-shop" / "manifest.parse.json"
 
     db = sqlite_dump(tmp_path)
