@@ -106,3 +106,17 @@ def test_datahub_lite_sink_writes_and_reads_back(graph: LineageGraph, tmp_path: 
     found = lite.get("urn:li:dataset:(urn:li:dataPlatform:dbt,bridge_dbt.marts.securities,PROD)", ["siblings"])
     lite.close()
     assert found is not None and found["siblings"]["primary"] is True  # type: ignore[index]
+
+
+def test_the_dataset_key_aspect_agrees_with_its_urn(postgres_project: DbtProject) -> None:
+    from datahub.utilities.urns.dataset_urn import DatasetUrn
+
+    settings = JoinSettings(platform_instance="snow_eu", dbt_platform_instance="dbt_eu", env="DEV")
+    graph = join_lineage([postgres_project], snapshot(), settings)
+    keys = [m for m in graph_to_mcps(graph, EmitOptions()) if m.aspectName == "datasetKey"]
+    assert keys
+    for mcp in keys:
+        urn = DatasetUrn.from_string(mcp.entityUrn)
+        aspect = mcp.aspect.to_obj()  # type: ignore[union-attr]
+        assert (aspect["platform"], aspect["name"], aspect["origin"]) == (urn.platform, urn.name, urn.env), urn
+    assert any(".".join(DatasetUrn.from_string(m.entityUrn).name.split(".")[:1]) == "snow_eu" for m in keys)
