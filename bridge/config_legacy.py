@@ -61,13 +61,17 @@ def map_legacy_keys(data: dict[str, Any]) -> dict[str, Any]:
     for key, (section, field) in _LEGACY_KEYS.items():
         if key in data:
             data[section] = {**mapping_section(data.get(section, {}), section), field: data.pop(key)}
-    _map_legacy_runs(data)
+    warnings += _map_legacy_runs(data)
     _map_legacy_auth(data)
     if data.pop("metadata_db_enabled", True) is False:
         data.pop("airflow_db", None)
     if original and "platform_instance" in data and "airflow_cluster" not in data:
         # The original connector's platform_instance named the Airflow instance: the cluster of its flows.
         data["airflow_cluster"] = data.pop("platform_instance")
+        warnings.append(
+            f"platform_instance {data['airflow_cluster']!r} names the Airflow instance here, as in the original "
+            "connector's recipes (the cluster of flows, jobs and runs); the warehouse's instance is then unset"
+        )
     if "domain_pattern_mapping" in data:
         mapping = mapping_section(data.pop("domain_pattern_mapping"), "domain_pattern_mapping")
         searched = {original_domain_pattern(pattern): domain for pattern, domain in mapping.items()}
@@ -86,18 +90,25 @@ def map_legacy_keys(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+_LEADING_FLAGS = re.compile(r"^(?:\(\?[aiLmsux]+\))+")
+
+
 def original_domain_pattern(pattern: object) -> object:
     """The original connector searched each `domain_pattern_mapping` regex anywhere in the dag_id, ignoring
     case; `domain_rules` match the whole dag_id. The same rule, written as a whole-id match."""
     if not isinstance(pattern, str):
         return pattern
+    flags = _LEADING_FLAGS.match(pattern)  # `(?x)...`: global flags must stay at the front of the whole rule
+    lead = flags.group(0) if flags else ""
+    searched = f"{lead}.*(?i:{pattern[len(lead) :]}).*"
     try:
         re.compile(pattern)
+        re.compile(searched)
     except re.error as exc:
         raise ValueError(
             f"domain_pattern_mapping: {pattern!r} is not a valid regular expression ({exc.msg} at position {exc.pos})"
         ) from None
-    return f".*(?i:{pattern}).*"
+    return searched
 
 
 def _map_dbt_source_keys(data: dict[str, Any]) -> None:
@@ -116,12 +127,17 @@ def _check_keycloak(data: dict[str, Any]) -> None:
         raise ValueError(f"Keycloak authentication needs {', '.join(missing)} too (or none of the keycloak_* keys)")
 
 
-def _map_legacy_runs(data: dict[str, Any]) -> None:
+def _map_legacy_runs(data: dict[str, Any]) -> list[str]:
     """`capture_executions` read runs, `emit_process_instances` emitted them: either off means no runs."""
     toggles = [data.pop(key) for key in ("capture_executions", "emit_process_instances") if key in data]
-    if toggles:
-        section = mapping_section(data.get("run_history", {}), "run_history")
-        data["run_history"] = {**section, "enabled": all(toggle is not False for toggle in toggles)}
+    if not toggles:
+        return []
+    section = mapping_section(data.get("run_history", {}), "run_history")
+    enabled = all(toggle is not False for toggle in toggles)
+    data["run_history"] = {**section, "enabled": enabled}
+    if "enabled" in section and section["enabled"] != enabled:
+        return [f"run_history.enabled is {enabled} (capture_executions and emit_process_instances decide)"]
+    return []
 
 
 def mapping_section(value: Any, setting: str) -> dict[str, Any]:

@@ -88,6 +88,9 @@ def settings_of_recipe(recipe: dict[str, Any], where: str) -> dict[str, Any]:
         warnings.append(f"{where}: source type {source.get('type')!r} read as the bridge's settings (type: bridge)")
     if recipe.get("transformers"):
         warnings.append(f"{where}: transformers run under `datahub ingest` only; `bridge sync` emits without them")
+    if isinstance(recipe.get("sink"), dict) and "sink" in data:
+        warnings.append(f"{where}: source.config.sink is used by `bridge sync`, the recipe's sink: block by "
+                        "`datahub ingest`; keep one of them")  # fmt: skip
     if isinstance(recipe.get("sink"), dict) and "sink" not in data:
         data["sink"] = recipe_sink(recipe["sink"], where)
     return data | ({"warnings": tuple(warnings)} if warnings else {})
@@ -115,7 +118,7 @@ def recipe_sink(sink: dict[str, Any], where: str) -> dict[str, Any]:
         raise ConfigError(f"{where}: sink.config of {kind}: {', '.join(unknown)} not supported by `bridge sync` "
                           f"(it reads {', '.join(k for k, v in fields.items() if v)}); run the recipe with "
                           "`datahub ingest` for those")  # fmt: skip
-    if kind == "datahub-lite" and "type" in given:
+    if kind == "datahub-lite" and "type" in given and "config.file" in given:
         engine = "duckdb" if str(given.get("config.file", "")).endswith(".duckdb") else "sqlite"
         if given["type"] != engine:
             raise ConfigError(f"{where}: sink.config of datahub-lite: `bridge sync` picks the engine by the file's "

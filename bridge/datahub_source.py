@@ -77,7 +77,10 @@ class BridgeSource(Source):
         from bridge.emit.mcps import graph_to_mcps
         from bridge.sync import emit_options, read_and_join, utc_now
 
-        for warning in self.config.warnings:
+        warnings = list(self.config.warnings)
+        if "sink" in self.config.model_fields_set:
+            warnings.append("source.config.sink is not used here: DataHub's pipeline sends to the recipe's sink:")
+        for warning in warnings:
             self.report.warning(message="configuration", context=self.redact(warning), title="configuration")
         try:
             graph, snapshot = read_and_join(self.config, utc_now)

@@ -18,32 +18,47 @@ from bridge.model.report import Problem
 
 
 def one_per_project(projects: list[DbtProject]) -> tuple[list[DbtProject], list[Problem]]:
-    """The projects without the exports of projects a manifest also describes, and what those disagree on."""
-    manifests = {p.project_name: p for p in sorted(projects, key=lambda p: p.manifest_path) if p.origin == "manifest"}
+    """The projects without the exports of projects a manifest also describes (the first manifest by path, as
+    `node_owners` chooses), and what those disagree on: nodes placed elsewhere, nodes only one of them has."""
+    manifests: dict[str, DbtProject] = {}
+    for project in sorted(projects, key=lambda p: p.manifest_path):
+        if project.origin == "manifest":
+            manifests.setdefault(project.project_name, project)
     kept, problems = [], []
     for project in projects:
         manifest = manifests.get(project.project_name) if project.origin == "export" else None
         if manifest is None:
             kept.append(project)
             continue
-        moved = [
-            (uid, node.relation, manifest.nodes[uid].relation)
-            for uid, node in sorted(project.nodes.items())
-            if uid in manifest.nodes and node.relation != manifest.nodes[uid].relation
-        ]
-        if moved:
-            uid, exported, manifested = moved[0]
+        differences = _differences(project, manifest)
+        if differences:
             problems.append(
                 Problem(
                     "dbt-export-mismatch",
                     "warning",
                     f"project {project.project_name}",
-                    f"{project.manifest_path} places {len(moved)} node(s) elsewhere than {manifest.manifest_path} "
-                    f"(e.g. {uid}: {exported} against {manifested}); the manifest is used. Give the two for the "
-                    "same target",
+                    f"{project.manifest_path} and {manifest.manifest_path} differ: {'; '.join(differences)}. The "
+                    "manifest is used; give the two for the same target and the same state of the project",
                 )
             )
     return kept, problems
+
+
+def _differences(export: DbtProject, manifest: DbtProject) -> list[str]:
+    moved = [uid for uid, node in sorted(export.nodes.items())
+             if uid in manifest.nodes and node.relation != manifest.nodes[uid].relation]  # fmt: skip
+    only_export = sorted(set(export.nodes) - set(manifest.nodes))
+    only_manifest = sorted(set(manifest.nodes) - set(export.nodes))
+    found = []
+    if moved:
+        uid = moved[0]
+        found.append(f"{len(moved)} node(s) placed elsewhere (e.g. {uid}: {export.nodes[uid].relation} against "
+                     f"{manifest.nodes[uid].relation})")  # fmt: skip
+    if only_export:
+        found.append(f"{len(only_export)} node(s) only the export has, left out (e.g. {only_export[0]})")
+    if only_manifest:
+        found.append(f"{len(only_manifest)} node(s) only the manifest has (e.g. {only_manifest[0]})")
+    return found
 
 
 def node_owners(projects: list[DbtProject]) -> dict[str, DbtProject]:

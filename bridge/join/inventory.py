@@ -9,9 +9,16 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from bridge.model.airflow import AirflowTask, ConnectionInfo
+from bridge.redact import Redactor
 
-# `{{ var.value.name }}`, `{{ var.json.name.key }}`, `Variable.get("name")` in a template field.
-_VARIABLE = re.compile(r"""\bvar\.(?:value|json)\.([A-Za-z0-9_-]+)|\bVariable\.get\(\s*['"]([^'"]+)['"]""")
+# `{{ var.value.get('name', default) }}`, `{{ var.value['name'] }}`, `{{ var.value.name }}`,
+# `{{ var.json.name.key }}`, `Variable.get("name")` in a template field (the first forms first: `get` is no name).
+_VARIABLE = re.compile(
+    r"""\bvar\.(?:value|json)\.get\(\s*['"]([^'"]+)['"]"""
+    r"""|\bvar\.(?:value|json)\[\s*['"]([^'"]+)['"]\s*\]"""
+    r"""|\bvar\.(?:value|json)\.([A-Za-z0-9_-]+)"""
+    r"""|\bVariable\.get\(\s*['"]([^'"]+)['"]"""
+)
 
 
 def inventory_properties(task: AirflowTask, connections: Mapping[str, ConnectionInfo]) -> dict[str, str]:
@@ -28,12 +35,13 @@ def _connection(conn_id: str, known: ConnectionInfo | None) -> str:
     if known is None:
         return f"{conn_id} (not defined in Airflow's connections)"
     about = ", ".join(part for part in (known.conn_type, known.host) if part)
-    return f"{conn_id} ({about})" if about else conn_id
+    # a host written as a URL may carry user info: what has a credential's shape is masked
+    return Redactor()(f"{conn_id} ({about})") if about else conn_id
 
 
 def _variables(text: str) -> Iterator[str]:
     for match in _VARIABLE.finditer(text):
-        yield match.group(1) or match.group(2)
+        yield next(group for group in match.groups() if group)
 
 
 def _texts(value: Any) -> Iterator[str]:

@@ -9,6 +9,7 @@ from typing import Any
 
 from bridge.model.airflow import DagRun, TaskInstance
 from bridge.model.graph import Job, JobKey, Run
+from bridge.redact import MASK, Redactor
 
 # Airflow state -> (DataHub run status, DataHub run result). Unfinished states have no result yet.
 _STATES: dict[str, tuple[str, str | None]] = {
@@ -42,12 +43,12 @@ def epoch_ms(timestamp: str | None) -> int | None:
 
 
 # Words that make a conf key look secret: its value is masked wherever it is nested.
-SECRET_KEY_WORDS = ("password", "passwd", "secret", "token", "key", "credential", "auth")
-MASK = "********"
+SECRET_KEY_WORDS = ("password", "passwd", "pwd", "secret", "token", "key", "credential", "auth")
 
 
 def redacted_conf(value: Any) -> Any:
-    """A run's conf with the values of secret-looking keys masked, at any depth."""
+    """A run's conf with the values of secret-looking keys masked, at any depth (a conf is a tree: the
+    reader made it one)."""
     if isinstance(value, Mapping):
         return {
             str(k): MASK if any(w in str(k).lower() for w in SECRET_KEY_WORDS) else redacted_conf(v)
@@ -59,12 +60,13 @@ def redacted_conf(value: Any) -> Any:
 
 
 def conf_property(conf: Mapping[str, Any] | None) -> str | None:
-    """The conf as one JSON text (keys sorted, secrets masked); None when empty."""
+    """The conf as one JSON text (keys sorted), secret-looking keys masked and, in every value, what has the
+    shape of a credential (a URL's user info, a bearer token, `password=...`); None when empty."""
     if conf is None:
-        return "(not read: it holds objects, not plain data)"
+        return "(not read: not plain data)"
     if not conf:
         return None
-    return json.dumps(redacted_conf(conf), sort_keys=True, default=str)
+    return Redactor()(json.dumps(redacted_conf(conf), sort_keys=True, default=str))
 
 
 def dag_run(run: DagRun, cluster: str) -> Run:

@@ -222,6 +222,17 @@ def test_the_original_domain_patterns_search_the_dag_id_ignoring_case() -> None:
     assert first_rule_match(rules, "ingest_fred") == "econ"  # first rule in file order wins
     assert first_rule_match(rules, "ingest_markets") == "raw"
     assert first_rule_match({"ingest": "x"}, "ingest_markets") is None  # the bridge's own rules match whole ids
+    flagged = build_config({"domain_pattern_mapping": {"(?x) fin ance": "f"}}).join_settings().dag_domain_rules
+    assert first_rule_match(flagged, "daily_FINANCE_load") == "f"  # global flags kept at the front
+    with pytest.raises(ConfigError, match=re.escape("domain_pattern_mapping: '[a-' is not a valid regular")):
+        build_config({"domain_pattern_mapping": {"[a-": "x"}})
+
+
+def test_what_the_original_keys_reinterpret_is_said() -> None:
+    config = build_config({"airflow_url": "https://airflow", "platform_instance": "snowflake_eu",
+                           "capture_executions": False, "run_history": {"enabled": True}})  # fmt: skip
+    assert any("platform_instance 'snowflake_eu' names the Airflow instance" in w for w in config.warnings)
+    assert any("run_history.enabled is False (capture_executions" in w for w in config.warnings)
 
 
 @pytest.mark.parametrize(
@@ -270,6 +281,14 @@ def test_a_recipes_sink_the_bridge_cannot_honour_is_named(sink: dict[str, object
 
     with pytest.raises(ConfigError, match=re.escape(says)):
         settings_of_recipe({"source": {"type": "bridge", "config": {}}, "sink": sink}, "r.yml")
+
+
+def test_a_recipe_with_two_sinks_says_which_goes_where(tmp_path: Path) -> None:
+    recipe = ("source:\n  type: bridge\n  config: {sink: {type: file, path: inner.json}}\n"
+              "sink: {type: file, config: {filename: outer.json}}\n")  # fmt: skip
+    config = load_config(write(tmp_path, recipe), {})
+    assert config.sink.path == "inner.json"
+    assert any("source.config.sink is used by `bridge sync`, the recipe's sink: block by" in w for w in config.warnings)
 
 
 def test_what_only_datahubs_pipeline_does_is_a_warning(tmp_path: Path) -> None:

@@ -38,8 +38,15 @@ class _PlainData(pickle.Unpickler):
         return found
 
 
+# A conf is a few settings: more nesting or more values than this is not one (and a pickle can make a cycle,
+# or a shared reference repeated exponentially, out of a few hundred bytes).
+MAX_DEPTH = 20
+MAX_VALUES = 10_000
+
+
 def run_conf(value: Any) -> dict[str, Any] | None:
-    """The conf as a dict; {} when empty; None when it cannot be read as plain data."""
+    """The conf as a dict of plain JSON-like values (a tree: no cycle, no shared branch); {} when empty;
+    None when it cannot be read as such. Nothing in a row can stop the read."""
     if value is None:
         return {}
     if isinstance(value, memoryview):
@@ -49,6 +56,24 @@ def run_conf(value: Any) -> dict[str, Any] | None:
             value = _PlainData(io.BytesIO(value)).load()
         elif isinstance(value, str | bytes):
             value = orjson.loads(value)
-    except (UnreadableConfError, pickle.UnpicklingError, orjson.JSONDecodeError, EOFError, ValueError, TypeError):
+        return _plain(value, 0, [0]) if isinstance(value, dict) else None
+    except Exception:  # whatever a crafted row makes the allowed constructors raise: unread, not fatal
         return None
-    return value if isinstance(value, dict) else None
+
+
+def _plain(value: Any, depth: int, count: list[int]) -> Any:
+    """A copy as JSON-like data (sets become lists, dates ISO text); UnreadableConfError past the limits."""
+    count[0] += 1
+    if depth > MAX_DEPTH or count[0] > MAX_VALUES:
+        raise UnreadableConfError("too deep or too large")
+    if isinstance(value, dict):
+        return {str(k): _plain(v, depth + 1, count) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_plain(v, depth + 1, count) for v in value]
+    if isinstance(value, datetime.date | datetime.time):
+        return value.isoformat()
+    if isinstance(value, datetime.timedelta):
+        return value.total_seconds()
+    if value is None or isinstance(value, str | int | float | bool):
+        return value
+    raise UnreadableConfError(f"holds a {type(value).__name__}")

@@ -72,8 +72,9 @@ def read_exports(source: str, stdin: BinaryIO | None = None, columns: bool = Fal
     Raises `ArtifactError` naming the file (and line) when there is none or one cannot be read.
     """
     name = "standard input" if source == STDIN else source
-    if source == STDIN and stdin is None and sys.stdin.isatty():
-        raise ArtifactError(name, "is a terminal, not dbt's output", f"{_HOW_TO}: pipe it in (dbt ... | bridge ...)")
+    if source == STDIN and stdin is None and (sys.stdin is None or sys.stdin.isatty()):
+        problem = "is closed" if sys.stdin is None else "is a terminal, not dbt's output"
+        raise ArtifactError(name, problem, f"{_HOW_TO}: pipe it in (dbt ... | bridge ...)")
     raw = (stdin or sys.stdin.buffer).read() if source == STDIN else read_bytes(Path(source))
     return parse_exports(name, raw, columns)
 

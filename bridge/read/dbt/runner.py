@@ -14,6 +14,7 @@ import warnings
 from pathlib import Path
 
 from bridge.errors import DbtInvocationError
+from bridge.redact import Redactor
 
 _HINTS = {
     "UndefinedMacroError": "install the dbt_lineage_bridge package: add it to packages.yml (macros/README.md), "
@@ -50,7 +51,8 @@ def _what_failed(exception: BaseException | None, printed: str) -> str:
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     if len(lines) > 1 and lines[0].endswith("Error"):
         lines[0] += ":"
-    return "dbt failed: " + " ".join(lines)[:500]
+    # dbt quotes profile values in its errors (`'S3cret' is not of type 'integer'`): credential shapes go
+    return "dbt failed: " + Redactor()(" ".join(lines))[:500]
 
 
 def _error_lines(printed: str) -> str:

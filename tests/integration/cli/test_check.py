@@ -102,3 +102,10 @@ def test_a_check_that_stopped_early_checked_no_rule(tmp_path: Path) -> None:
     assert suite is not None and (suite.get("tests"), suite.get("errors"), suite.get("failures")) == ("1", "1", "0")
     [case] = list(suite)
     assert case.get("classname") == "run-failed" and case.find("error") is not None
+
+
+def test_an_export_from_a_closed_stdin_is_one_line(tmp_path: Path) -> None:
+    done = subprocess.run(["bash", "-c", f"{sys.executable} -m bridge check --dbt-export - <&-"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60, check=False)  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert done.stderr.strip().startswith("error: standard input: is closed. Print it with `dbt run-operation")

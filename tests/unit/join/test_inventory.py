@@ -18,13 +18,20 @@ def test_connections_and_variables_a_task_uses() -> None:
         template_fields={
             "sql": "SELECT * FROM t WHERE n > {{ var.value.reporting_threshold }} AND {{ var.json.limits.max }}",
             "parameters": {"who": "{{ Variable.get('owner_email') }}", "more": ["{{ var.value.reporting_threshold }}"]},
+            "env": {"A": "{{ var.value.get('with_default', 'x') }}", "B": "{{ var.json['indexed'] }}"},
         },
     )
     assert inventory_properties(task, CONNECTIONS) == {
         "connections": "gone_conn (not defined in Airflow's connections), warehouse_pg (postgres, db.internal.example)",
-        "variables": "limits, owner_email, reporting_threshold",
+        "variables": "indexed, limits, owner_email, reporting_threshold, with_default",
     }
 
 
 def test_a_task_that_uses_neither_has_no_inventory() -> None:
     assert inventory_properties(AirflowTask("t", "EmptyOperator", "airflow.operators.empty"), CONNECTIONS) == {}
+
+
+def test_a_host_written_as_a_url_with_user_info_is_masked() -> None:
+    partner = {"partner": ConnectionInfo("partner", "http", "https://svc:s3cr3tT0ken@api.example.com/v1")}
+    task = AirflowTask("ping", "HttpOperator", "airflow.providers.http.operators.http", conn_ids=("partner",))
+    assert inventory_properties(task, partner)["connections"] == "partner (http, https://***@api.example.com/v1)"

@@ -65,6 +65,24 @@ def test_an_export_of_another_target_is_reported_and_the_manifest_used(line: str
     assert not any(d.key.name.startswith("analytics_ci.") for d in graph.datasets)
 
 
+def test_nodes_only_one_side_has_are_reported(line: str, tmp_path: Path) -> None:
+    manifest = json.loads(SNOWFLAKE_MANIFEST.read_text())
+    del manifest["nodes"]["model.finance.dim_country"]
+    older = tmp_path / "b" / "manifest.json"
+    older.parent.mkdir()
+    older.write_text(json.dumps(manifest))
+    newer = tmp_path / "a" / "manifest.json"  # first by path: the one used, and the one compared
+    newer.parent.mkdir()
+    newer.write_text(SNOWFLAKE_MANIFEST.read_text())
+    [export] = parse_exports("export.txt", line.encode())
+
+    same = join_lineage([read_manifest(older), read_manifest(newer), export.project], None, JoinSettings())
+    assert not [p for p in same.problems if p.code == "dbt-export-mismatch"]
+    graph = join_lineage([read_manifest(older), export.project], None, JoinSettings())
+    [problem] = [p for p in graph.problems if p.code == "dbt-export-mismatch"]
+    assert "1 node(s) only the export has, left out (e.g. model.finance.dim_country)" in problem.message
+
+
 @pytest.mark.parametrize(
     "prefix",
     [
