@@ -136,28 +136,34 @@ _DBT_FIELDS = {
 }
 
 
-def dbt_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The options that say where the dbt projects, their run results and catalogs come from."""
-    for option in reversed(_DBT_OPTIONS):
-        command = option(command)
-    return command
-
-
 def dbt_overrides(given: Mapping[str, Any]) -> dict[str, object]:
     """The dbt options given, as the configuration fields they set (a list flag replaces the file's list)."""
     return {field: list(value) if isinstance(value, tuple) else value for name, field in _DBT_FIELDS.items()
             if (value := given.get(name)) is not None}  # fmt: skip
 
 
+# What Airflow is read and how URNs are named: the same on plan, sync and check.
+_SOURCE_OPTIONS = [
+    *_DBT_OPTIONS,
+    click.option("--airflow-db", help="Airflow metadata DB: postgresql://user:pass@host:port/db or sqlite:///path"),
+    click.option("--airflow-url", help="Airflow base URL (REST API, and links in DataHub)"),
+    click.option("--config", "config_path", type=click.Path(dir_okay=False), help="YAML configuration file"),
+    click.option("--env", help="DataHub environment of the URNs (default PROD)"),
+    click.option("--platform-instance", help="the warehouse's platform instance in DataHub"),
+]
+
+
+def source_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """The options that say what is read, and how its URNs are named."""
+    for option in reversed(_SOURCE_OPTIONS):
+        command = option(command)
+    return command
+
+
 def input_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """The options that say what a sync, a check or a plan reads, and how its URNs are named."""
+    """The options that say what a sync or a check reads, how its URNs are named, and how it reports."""
     options = [
-        *_DBT_OPTIONS,
-        click.option("--airflow-db", help="Airflow metadata DB: postgresql://user:pass@host:port/db or sqlite:///path"),
-        click.option("--airflow-url", help="Airflow base URL (REST API, and links in DataHub)"),
-        click.option("--config", "config_path", type=click.Path(dir_okay=False), help="YAML configuration file"),
-        click.option("--env", help="DataHub environment of the URNs (default PROD)"),
-        click.option("--platform-instance", help="the warehouse's platform instance in DataHub"),
+        *_SOURCE_OPTIONS,
         click.option("--report", "report_path", type=click.Path(dir_okay=False), help="write the run report as JSON"),
         click.option(
             "--fail-on",
@@ -200,12 +206,7 @@ class Inputs:
 
 
 @cli.command()
-@dbt_options
-@click.option("--airflow-db", help="Airflow metadata DB: postgresql://user:pass@host:port/db or sqlite:///path")
-@click.option("--airflow-url", help="Airflow base URL (REST API)")
-@click.option("--config", "config_path", type=click.Path(dir_okay=False), help="YAML configuration file")
-@click.option("--env", help="DataHub environment of the URNs (default PROD)")
-@click.option("--platform-instance", help="the warehouse's platform instance in DataHub")
+@source_options
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
 @click.pass_obj
 def plan(
