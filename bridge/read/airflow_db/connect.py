@@ -19,8 +19,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import psycopg2
-
 from bridge.config import AirflowDbConfig
 from bridge.db_url import DbTarget, Dialect, parse_db_url
 from bridge.errors import (
@@ -46,7 +44,6 @@ _AUTH_REFUSALS = (
 _MISSING_RELATION = ("does not exist", "no such table", "file is not a database")
 # Rows a stream holds at once, unless the caller says otherwise (rows of runs and task instances are small).
 STREAM_BATCH = 1000
-_DRIVER_ERRORS = (psycopg2.Error, sqlite3.Error)
 _JSON_OIDS = (114, 3802)  # PostgreSQL's json and jsonb types
 _QUERY_CANCELED, _LOCK_NOT_AVAILABLE = "57014", "55P03"  # SQLSTATEs of statement_timeout and lock_timeout
 _FROM_TABLE = re.compile(r"(?i)\bFROM\s+([A-Za-z_][A-Za-z0-9_]*)")
@@ -64,6 +61,8 @@ class AirflowDb:
     connection: Any
     dialect: Dialect
     where: str  # host:port/database or the SQLite path, for messages
+    # The driver's error class (psycopg2 is imported only when a PostgreSQL DB is opened).
+    driver_error: type[Exception] = sqlite3.Error
     queries: int = 0
     statements: list[str] = field(default_factory=list)
     fetches: int = 0
@@ -75,7 +74,7 @@ class AirflowDb:
         try:
             cursor.execute(self._text(sql), tuple(params))
             return list(cursor.fetchall())
-        except _DRIVER_ERRORS as exc:
+        except self.driver_error as exc:
             raise query_error(self.where, exc, sql) from None
         finally:
             cursor.close()
@@ -102,7 +101,7 @@ class AirflowDb:
             while found := cursor.fetchmany(batch):
                 self.fetches += 1
                 yield from found
-        except _DRIVER_ERRORS as exc:
+        except self.driver_error as exc:
             raise query_error(self.where, exc, sql) from None
         finally:
             cursor.close()
@@ -246,6 +245,8 @@ def open_postgres(target: DbTarget, timeouts: Timeouts = DEFAULT_TIMEOUTS) -> Ai
                                 "connect_timeout": CONNECT_TIMEOUT_S}  # fmt: skip
     params = {key: value for key, value in parts.items() if value is not None} | dict(target.options)
     redact = Redactor([target.password])
+    import psycopg2  # only here: a sync from SQLite or the REST API never loads the driver
+
     try:
         connection = psycopg2.connect(**params)
     except psycopg2.Error as exc:
@@ -259,7 +260,7 @@ def open_postgres(target: DbTarget, timeouts: Timeouts = DEFAULT_TIMEOUTS) -> Ai
     except psycopg2.Error as exc:
         connection.close()
         raise query_error(target.where, exc) from None
-    return AirflowDb(connection, "postgresql", target.where)
+    return AirflowDb(connection, "postgresql", target.where, psycopg2.Error)
 
 
 def _json_as_text(connection: Any) -> None:
