@@ -61,7 +61,18 @@ def _config(config_path: str | None, overrides: Mapping[str, object]) -> BridgeC
                 _lay_over(data, key, value)
     except ValueError as exc:
         raise ConfigError(f"{source}: {exc}.") from None
-    return build_config(data, source)
+    return build_config(_token_from_environment(data, os.environ), source)
+
+
+def _token_from_environment(data: dict[str, Any], environ: Mapping[str, str]) -> dict[str, Any]:
+    """A DataHub REST sink without credentials takes `DATAHUB_GMS_TOKEN`, as DataHub's own CLI does."""
+    sink = data.get("sink")
+    token = environ.get("DATAHUB_GMS_TOKEN")
+    if not token or not isinstance(sink, dict) or sink.get("type") != "datahub-rest":
+        return data
+    if any(sink.get(key) for key in ("token", "oidc_token_url", "oidc_client_id", "oidc_client_secret")):
+        return data
+    return {**data, "sink": {**sink, "token": token}}
 
 
 def _lay_over(data: dict[str, Any], key: str, value: object) -> None:

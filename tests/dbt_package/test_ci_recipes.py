@@ -15,8 +15,8 @@ package installed) at `dbt_project/`, as the recipes expect. What the test does 
   for the local PostgreSQL (`ci` builds into `<throwaway schema>_*`, dropped afterwards), AIRFLOW_DB_URL a
   real Airflow 3.3 SQLite DB that ran the bundled project, placeholder DataHub URL and token.
 - DataHub itself is replaced by the file sink: the one `--sink "datahub-rest:$DATAHUB_GMS_URL"` argument of
-  each recipe is rewritten to `--sink file:<tmp>/mcps.json` before it runs (the config file the recipe writes,
-  with the token, still goes in and is still read).
+  each recipe is rewritten to `--sink file:<tmp>/mcps.json` before it runs (`DATAHUB_GMS_TOKEN` is then unused:
+  a file sink takes no token).
 
 Every line must exit 0 (each runs as `bash -euo pipefail -c LINE`), and the outputs must say the run was clean:
 dbt's artifacts, the check's JSON report (`ok`), its JUnit (no failure), no error in the check's output,

@@ -74,6 +74,15 @@ def test_what_a_datahub_server_echoes_is_redacted(tmp_path: Path) -> None:
     assert "not retried. Check sink.token" in run.error_line
 
 
+def test_the_rest_sink_takes_datahubs_token_variable_and_keeps_it_secret(tmp_path: Path) -> None:
+    """`DATAHUB_GMS_TOKEN`, as DataHub's own CLI reads it, when the sink has no credentials of its own."""
+    body = '{{"status": 401, "message": "token {token} refused"}}'
+    with echo_server(Echo(status=401, body=body, content_type="application/json")) as gms:
+        run = bridge(*SYNC, "--sink", f"datahub-rest:{gms.url}", cwd=tmp_path, env={"DATAHUB_GMS_TOKEN": GMS_TOKEN})
+    assert gms.seen[0].authorization == f"Bearer {GMS_TOKEN}"
+    assert run.code == 3 and "token *** refused" in run.error_line
+
+
 @pytest.mark.parametrize("target", ["oidc-token", "airflow-api", "datahub-rest"])
 def test_a_redirect_to_another_origin_is_refused_and_no_credential_goes_there(target: str, tmp_path: Path) -> None:
     elsewhere_echo = Echo(status=200, body="{{}}", content_type="application/json")
