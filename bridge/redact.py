@@ -26,6 +26,9 @@ MASK = "***"
 MIN_SECRET_LENGTH = 3
 SERVER_TEXT_LIMIT = 200
 
+# Words that make a setting's or a key's name look secret (a run conf's keys are masked by them).
+SECRET_NAME_WORDS = ("password", "passwd", "pwd", "secret", "token", "key", "credential", "auth")
+
 _URL_USERINFO = re.compile(r"(?i)\b([a-z][a-z0-9+._-]*://)[^\s/?#@:]*:[^\s/?#@]*@")
 _AUTH_VALUE = re.compile(r"(?i)\b(bearer|basic)\s+[A-Za-z0-9._~+/=-]{4,}")
 # `password=...` or `password='...'` (query strings, DSNs, forms) and `"password": "..."` or `'password': '...'`
@@ -56,6 +59,12 @@ class Redactor:
         text = _URL_USERINFO.sub(rf"\1{MASK}@", text)
         text = _AUTH_VALUE.sub(rf"\1 {MASK}", text)
         return _ASSIGNMENT.sub(rf"\1\2{MASK}", text)
+
+
+def looks_secret(name: str) -> bool:
+    """Whether a key's name says its value is a secret (`api_token`, `DB_PASSWORD`, `secret_key`)."""
+    lowered = name.lower()
+    return any(word in lowered for word in SECRET_NAME_WORDS)
 
 
 def basic_auth_value(username: str, password: str) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 
 from bridge.model.airflow import DagRun, TaskInstance
 from bridge.model.graph import Job, JobKey, Run
-from bridge.redact import MASK, Redactor
+from bridge.redact import MASK, Redactor, looks_secret
 
 # Airflow state -> (DataHub run status, DataHub run result). Unfinished states have no result yet.
 _STATES: dict[str, tuple[str, str | None]] = {
@@ -42,18 +42,11 @@ def epoch_ms(timestamp: str | None) -> int | None:
     return int(parsed.timestamp() * 1000)
 
 
-# Words that make a conf key look secret: its value is masked wherever it is nested.
-SECRET_KEY_WORDS = ("password", "passwd", "pwd", "secret", "token", "key", "credential", "auth")
-
-
 def redacted_conf(value: Any) -> Any:
     """A run's conf with the values of secret-looking keys masked, at any depth (a conf is a tree: the
     reader made it one)."""
     if isinstance(value, Mapping):
-        return {
-            str(k): MASK if any(w in str(k).lower() for w in SECRET_KEY_WORDS) else redacted_conf(v)
-            for k, v in value.items()
-        }
+        return {str(k): MASK if looks_secret(str(k)) else redacted_conf(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [redacted_conf(v) for v in value]
     return value

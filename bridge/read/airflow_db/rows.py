@@ -42,16 +42,6 @@ def as_bool(value: Any) -> bool:
     return bool(value) and value not in ("0", "false", "f")
 
 
-def as_dict(value: Any) -> dict[str, Any]:
-    """A JSON object column (`extra`): decoded by psycopg2, text on SQLite; anything else is empty."""
-    if isinstance(value, str | bytes):
-        try:
-            value = orjson.loads(value)
-        except orjson.JSONDecodeError:
-            return {}
-    return value if isinstance(value, dict) else {}
-
-
 def as_json(value: Any) -> Any:
     """A JSON column: decoded by psycopg2 (jsonb), text elsewhere; text that is not JSON stays text."""
     if isinstance(value, str | bytes):
@@ -60,6 +50,12 @@ def as_json(value: Any) -> Any:
         except orjson.JSONDecodeError:
             return value
     return value
+
+
+def as_dict(value: Any) -> dict[str, Any]:
+    """A JSON object column (`extra`); anything else is empty."""
+    value = as_json(value)
+    return value if isinstance(value, dict) else {}
 
 
 def dag_runs(rows: Iterable[tuple[Any, ...]]) -> tuple[DagRun, ...]:

@@ -61,9 +61,15 @@ class _Run(msgspec.Struct):
 class _Document(msgspec.Struct):
     metadata: schema.Metadata
     target: _Target = msgspec.field(default_factory=_Target)
-    nodes: list[schema.NodeWithColumns] = msgspec.field(default_factory=list)
+    nodes: list[schema.Node] = msgspec.field(default_factory=list)
     groups: list[schema.GroupStruct] = msgspec.field(default_factory=list)
     run: _Run | None = None
+
+
+class _DocumentWithColumns(_Document):
+    """The document with each node's documented columns: decoded only when a catalog is to be met."""
+
+    nodes: list[schema.NodeWithColumns] = msgspec.field(default_factory=list)  # type: ignore[assignment]
 
 
 def read_exports(source: str, stdin: BinaryIO | None = None, columns: bool = False) -> list[DbtExport]:
@@ -122,16 +128,11 @@ def _document(name: str, number: int, text: bytes) -> tuple[int, bytes]:
 def _export(name: str, number: int, text: bytes, columns: bool) -> DbtExport:
     where = f"{name}, line {number}"
     try:
-        document = msgspec.json.decode(text, type=_Document)
+        document = msgspec.json.decode(text, type=_DocumentWithColumns if columns else _Document)
     except msgspec.ValidationError as exc:
         raise ArtifactError(where, f"not a valid export document ({exc})", f"{_HOW_TO}.") from None
-    nodes = document.nodes if columns else [_without_columns(n) for n in document.nodes]
-    project = build_project(where, document.metadata, 0, nodes, document.groups, kind="export")
+    project = build_project(where, document.metadata, 0, document.nodes, document.groups, kind="export")
     return DbtExport(project, _run_results(where, document))
-
-
-def _without_columns(node: schema.NodeWithColumns) -> schema.NodeWithColumns:
-    return msgspec.structs.replace(node, columns={}) if node.columns else node
 
 
 def _run_results(where: str, document: _Document) -> RunResults | None:
