@@ -64,10 +64,13 @@ def read_airflow(config: BridgeConfig, clock: Clock) -> AirflowSnapshot | None:
     return from_db or from_api
 
 
-def read_and_join(config: BridgeConfig, clock: Clock) -> tuple[LineageGraph, AirflowSnapshot | None]:
-    """The joined graph of everything the configuration names, and the Airflow snapshot it was joined with."""
+def read_and_join(
+    config: BridgeConfig, clock: Clock, airflow: AirflowSnapshot | None = None
+) -> tuple[LineageGraph, AirflowSnapshot | None]:
+    """The joined graph of everything the configuration names, and the Airflow snapshot it was joined with.
+    `airflow`: a snapshot already taken (the operator's, from inside a running DAG) instead of reading one."""
     dbt = read_dbt(config.dbt)
-    snapshot = read_airflow(config, clock)
+    snapshot = airflow if airflow is not None else read_airflow(config, clock)
     return join_lineage(list(dbt.projects), snapshot, config.join_settings(), dbt.run_results, dbt.catalog), snapshot
 
 
@@ -96,13 +99,19 @@ def emit_graph(
         sink.close()
 
 
-def run_sync(config: BridgeConfig, clock: Clock, emit: bool = True, graph_path: Path | None = None) -> SyncResult:
+def run_sync(
+    config: BridgeConfig,
+    clock: Clock,
+    emit: bool = True,
+    graph_path: Path | None = None,
+    airflow: AirflowSnapshot | None = None,
+) -> SyncResult:
     """Read, join, write the graph, emit. An error on the way does not escape: it is the result's `failure`,
-    with a report of what was read, joined and delivered before it."""
+    with a report of what was read, joined and delivered before it. `airflow`: as for `read_and_join`."""
     graph: LineageGraph | None = None
     delivered: Counter[str] = Counter()
     try:
-        graph, snapshot = read_and_join(config, clock)
+        graph, snapshot = read_and_join(config, clock, airflow)
         if graph_path is not None:
             from bridge.model.graph import graph_to_json
 

@@ -57,7 +57,10 @@ def run_mcps(run: Run, instance: DataProcessInstance) -> list[MetadataChangeProp
     if run.start_ms is not None:
         mcps += instance.start_event_mcp(run.start_ms, attempt=run.attempt)
     if run.status == "COMPLETE" and run.result in _RESULTS and run.end_ms is not None:
-        mcps += instance.end_event_mcp(
+        (end,) = instance.end_event_mcp(
             run.end_ms, _RESULTS[run.result], ORCHESTRATOR, attempt=run.attempt, start_timestamp_millis=run.start_ms
         )
+        if run.start_ms is None and run.duration_ms is not None:  # seen finished: its times are unknown
+            end.aspect.durationMillis = run.duration_ms  # type: ignore[union-attr]
+        mcps.append(end)
     return mcps

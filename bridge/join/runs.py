@@ -80,10 +80,15 @@ def dag_run(run: DagRun, cluster: str) -> Run:
 
 
 def task_run(instance: TaskInstance, job: Job | None, cluster: str) -> Run:
+    """A task instance as a run. One whose times are unknown but that was seen finished (Airflow 3, read
+    from inside a task) ends when it was seen, with its own duration."""
     status, result = status_of(instance.state)
     properties = {"state": instance.state or "none"}
     if instance.map_index >= 0:
         properties["map_index"] = str(instance.map_index)
+    end_ms = epoch_ms(instance.end_date)
+    if end_ms is None and instance.start_date is None and status == "COMPLETE":
+        end_ms = epoch_ms(instance.seen_at)
     return Run(
         run_id=instance.run_id,
         dag_id=instance.dag_id,
@@ -92,11 +97,12 @@ def task_run(instance: TaskInstance, job: Job | None, cluster: str) -> Run:
         status=status,
         result=result,
         start_ms=epoch_ms(instance.start_date),
-        end_ms=epoch_ms(instance.end_date),
+        end_ms=end_ms,
         attempt=max(instance.try_number, 1),
         inputs=job.inputs if job else (),
         outputs=job.outputs if job else (),
         properties=properties,
+        duration_ms=round(instance.duration * 1000) if instance.duration is not None else None,
     )
 
 

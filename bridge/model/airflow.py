@@ -116,6 +116,9 @@ class TaskInstance:
     duration: float | None = None
     operator: str | None = None
     hostname: str | None = None
+    # When the state was seen, for an instance whose times are not known (Airflow 3 gives task code the
+    # other tasks' states and durations, not their start and end).
+    seen_at: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,7 +148,7 @@ class VariableInfo:
 class AirflowSnapshot:
     """Everything read from one Airflow installation in one sync."""
 
-    source: Literal["db", "api", "db+api"]
+    source: Literal["db", "api", "db+api", "task"]  # "task": from inside a running DAG (bridge.airflow)
     airflow_version: str | None
     schema_revision: str | None
     dags: Mapping[str, AirflowDag]

@@ -115,9 +115,10 @@ class Run:
     status: str  # STARTED or COMPLETE
     result: str | None  # SUCCESS, FAILURE, SKIPPED, UP_FOR_RETRY, or None while running
     start_ms: int | None
-    end_ms: int | None
+    end_ms: int | None  # when it ended; for a finished run whose times are unknown, when it was seen finished
     attempt: int = 1
     external_url: str | None = None
+    duration_ms: int | None = None
     inputs: tuple[DatasetKey, ...] = ()
     outputs: tuple[DatasetKey, ...] = ()
     properties: Mapping[str, str] = field(default_factory=dict)

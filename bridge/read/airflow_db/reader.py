@@ -194,7 +194,7 @@ def with_dag_facts(dag: AirflowDag, fact: tuple[Any, ...] | None, tags: list[str
         fileloc=fileloc or dag.fileloc,
         owners=tuple(sorted({o.strip() for o in (owners or "").split(",") if o.strip()})),
         description=description or dag.description,
-        schedule=str(schedule).strip('"') if schedule else None,
+        schedule=rows.schedule_text(schedule),
         tags=tuple(sorted(set(tags) | set(dag.tags))),
     )
 

@@ -33,6 +33,13 @@ def iso(value: Any) -> str | None:
     return (moment.astimezone(timezone.utc) if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat()
 
 
+def schedule_text(value: Any) -> str | None:
+    """A DAG's schedule as the `dag` table shows it (cron, preset or timetable summary); None for no schedule,
+    which Airflow 2 stores as JSON `null` and Airflow 3 summarises as `None` (the REST reader agrees)."""
+    text = str(value).strip('"') if value is not None else ""
+    return None if text in ("", "null", "None") else text
+
+
 def shared(value: Any) -> Any:
     """One string object for a value many rows repeat (`sys.intern`); anything else (None, ...) as it is."""
     return sys.intern(value) if type(value) is str else value
