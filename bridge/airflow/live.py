@@ -1,0 +1,201 @@
+"""A snapshot of the DAG a task runs in, from what Airflow hands that task: the operator's reader.
+
+Airflow 3 does not let task code open the metadata database, so nothing here does, on any release: the
+bridge sends no SQL and no REST call. It takes
+
+- the DAG object, serialized by Airflow's own serializer (what the scheduler stores in `serialized_dag`)
+  and decoded by the same function the DB reader uses, so tasks, operator classes, Cosmos selectors in
+  template fields, dependencies and task groups are read identically;
+- the DAG's facts the `dag` table would hold (owners, tags, description, schedule, paused);
+- this DAG run (from the context) and its task instances as far as the release gives them to task code:
+  Airflow 2's DagRun lists them in full; Airflow 3's Task SDK gives each finished task's state, map index,
+  operator and duration (`get_task_breadcrumbs`, 3.2+), or only the states (`get_task_states`) before that.
+  Their start and end times are not given: such a run is marked as seen finished at `seen` (the moment
+  this task looked), with its exact duration. The running task itself is known in full.
+
+What cannot be known from inside (listed as the snapshot's limitations): the other DAGs, asset events,
+Airflow 3's DAG version number, and the final state of this run and of the task reading it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import replace
+from datetime import datetime, timezone
+from typing import Any
+
+from bridge.model.airflow import AirflowDag, AirflowSnapshot, DagRun, TaskInstance
+from bridge.read.airflow_db.rows import iso, schedule_text, shared
+from bridge.read.airflow_db.run_conf import run_conf
+from bridge.read.airflow_db.serialized_dag import decode_dag
+
+LIMITATIONS = (
+    "read from inside a running task: only this DAG and this run; no asset events; on Airflow 3 the other tasks' "
+    "start and end times (a finished task is marked as seen at the moment the bridge task looked) and the DAG "
+    "version number are not given to task code; this run and the bridge task itself are still running",
+)
+
+
+def snapshot_of_run(context: Mapping[str, Any], seen: datetime | None = None) -> AirflowSnapshot:
+    """Everything a sync needs of the DAG the running task belongs to. `seen`: now, unless given (tests)."""
+    import airflow
+
+    ti, dag, dag_run = context["ti"], context["dag"], context["dag_run"]
+    moment = iso(seen or datetime.now(timezone.utc))
+    version = str(airflow.__version__)
+    return AirflowSnapshot(
+        source="task",
+        airflow_version=version,
+        schema_revision=None,
+        dags={dag.dag_id: dag_of(dag, _is_paused(ti, dag))},
+        dag_runs=(this_run(dag_run),),
+        task_instances=tuple(task_instances(ti, dag, dag_run, moment)),
+        limitations=LIMITATIONS,
+    )
+
+
+def serialized_document(dag: Any) -> dict[str, Any]:
+    """The DAG as the scheduler serializes it (Airflow 3: `DagSerialization`, Airflow 2: `SerializedDAG`)."""
+    document: dict[str, Any] = _serializer().to_dict(dag)
+    return document
+
+
+def _serializer() -> Any:
+    try:
+        from airflow.serialization.serialized_objects import DagSerialization
+    except ImportError:  # Airflow 2.x and early 3.x call it SerializedDAG
+        from airflow.serialization.serialized_objects import SerializedDAG
+
+        return SerializedDAG
+    return DagSerialization
+
+
+def dag_of(dag: Any, is_paused: bool) -> AirflowDag:
+    """The DAG with the facts of its `dag` row, as the DB reader's `with_dag_facts` gives them."""
+    document = serialized_document(dag)
+    decoded = decode_dag(dag.dag_id, document, None)
+    owners = {o.strip() for task in dag.tasks for o in str(task.owner or "").split(",") if o.strip()}
+    return replace(
+        decoded,
+        owners=tuple(sorted(owners)),
+        description=dag.description or decoded.description,
+        schedule=schedule_of(dag, document),
+        is_paused=is_paused,
+        tags=tuple(sorted(set(decoded.tags) | {str(t) for t in dag.tags or ()})),
+    )
+
+
+def schedule_of(dag: Any, document: dict[str, Any]) -> str | None:
+    """What the `dag` table shows as the schedule: Airflow 2's `schedule_interval` when it is text, else the
+    timetable's summary (Airflow 3's `timetable_summary`, which the scheduler takes from the deserialized
+    DAG: task code holds the Task SDK's timetable, which has none)."""
+    if _major() == 2:
+        interval = getattr(dag, "schedule_interval", None)
+        summary = interval if isinstance(interval, str) else getattr(dag.timetable, "summary", None)
+    else:
+        summary = _serializer().from_dict(document).timetable.summary
+    return schedule_text(summary)
+
+
+def this_run(dag_run: Any) -> DagRun:
+    logical = getattr(dag_run, "logical_date", None) or getattr(dag_run, "execution_date", None)
+    return DagRun(
+        dag_id=dag_run.dag_id,
+        run_id=dag_run.run_id,
+        state=_text(dag_run.state),
+        run_type=_text(dag_run.run_type),
+        logical_date=iso(logical),
+        start_date=iso(dag_run.start_date),
+        end_date=iso(dag_run.end_date),
+        conf=run_conf(dict(dag_run.conf) if dag_run.conf else None),
+    )
+
+
+def task_instances(ti: Any, dag: Any, dag_run: Any, seen: str | None) -> Iterable[TaskInstance]:
+    """This run's task instances: in full on Airflow 2, from the Task SDK on Airflow 3; the running task
+    (`ti`) in full on both."""
+    if _major() == 2:
+        others = [instance_of(row) for row in dag_run.get_task_instances()]
+    else:
+        others = sdk_instances(ti, dag, dag_run, seen)
+    own = (ti.task_id, ti.map_index if ti.map_index is not None else -1)
+    # This task is running, whatever its object still says (Airflow 2's `dags test` leaves it `scheduled`).
+    mine = replace(instance_of(ti, dag_id=dag.dag_id, run_id=dag_run.run_id), state="running")
+    return [i for i in others if (i.task_id, i.map_index) != own] + [mine]
+
+
+def instance_of(row: Any, dag_id: str | None = None, run_id: str | None = None) -> TaskInstance:
+    """A task instance object (Airflow 2's model, Airflow 3's RuntimeTaskInstance) as the model's value."""
+    start, end = getattr(row, "start_date", None), getattr(row, "end_date", None)
+    duration = getattr(row, "duration", None)
+    return TaskInstance(
+        dag_id=dag_id or row.dag_id,
+        task_id=row.task_id,
+        run_id=run_id or row.run_id,
+        state=_text(row.state),
+        try_number=int(row.try_number or 0),
+        map_index=int(row.map_index if row.map_index is not None else -1),
+        start_date=iso(start),
+        end_date=iso(end),
+        duration=float(duration) if duration is not None else None,
+        operator=shared(getattr(row, "operator", None) or type(getattr(row, "task", row)).__name__),
+        hostname=getattr(row, "hostname", None) or None,
+    )
+
+
+def sdk_instances(ti: Any, dag: Any, dag_run: Any, seen: str | None) -> list[TaskInstance]:
+    """Airflow 3: the finished task instances of this run, as the Task SDK reports them."""
+    breadcrumbs = getattr(type(ti), "get_task_breadcrumbs", None)
+    if breadcrumbs is not None:
+        return [
+            TaskInstance(
+                dag_id=dag.dag_id,
+                task_id=str(crumb["task_id"]),
+                run_id=dag_run.run_id,
+                state=_text(crumb.get("state")),
+                map_index=int(crumb.get("map_index", -1) if crumb.get("map_index") is not None else -1),
+                duration=float(crumb["duration"]) if crumb.get("duration") is not None else None,
+                operator=crumb.get("operator"),
+                seen_at=seen,
+            )
+            for crumb in breadcrumbs(dag.dag_id, dag_run.run_id)
+        ]
+    states = ti.get_task_states(dag_id=dag.dag_id, run_ids=[dag_run.run_id]).get(dag_run.run_id, {})
+    return [
+        TaskInstance(dag.dag_id, task_id, dag_run.run_id, _text(state), map_index=index, seen_at=seen)
+        for (task_id, index), state in split_state_keys(states, set(dag.task_ids)).items()
+    ]
+
+
+def split_state_keys(states: Mapping[str, Any], task_ids: set[str]) -> dict[tuple[str, int], Any]:
+    """`get_task_states` keys a mapped instance `<task_id>_<map_index>`: back to (task_id, map_index)."""
+    found: dict[tuple[str, int], Any] = {}
+    for key, state in states.items():
+        task_id, _, index = key.rpartition("_")
+        if key not in task_ids and task_id in task_ids and index.isdigit():
+            found[(task_id, int(index))] = state
+        else:
+            found[(key, -1)] = state
+    return found
+
+
+def _is_paused(ti: Any, dag: Any) -> bool:
+    """Airflow 2: the DAG's own `get_is_paused()`; Airflow 3.2+: the Task SDK's `get_dag`; else False."""
+    if _major() == 2:
+        return bool(dag.get_is_paused())
+    get_dag = getattr(type(ti), "get_dag", None)
+    return bool(get_dag(dag.dag_id).is_paused) if get_dag is not None else False
+
+
+def _text(value: Any) -> str | None:
+    """An Airflow enum (state, run type) or text, as its value."""
+    if value is None:
+        return None
+    text: str = shared(str(getattr(value, "value", value)))
+    return text
+
+
+def _major() -> int:
+    import airflow
+
+    return int(str(airflow.__version__).split(".")[0])
