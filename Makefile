@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck unit integration postgres golden
+.PHONY: demo test lint typecheck unit integration postgres golden e2e-airflow
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,11 @@ unit: $(STAMP)
 
 integration: $(STAMP) postgres
 	$(PY) -m pytest -m integration
+
+# The bridge task inside real Airflow 3.3 and 2.11 with real Cosmos (their venvs are made under .cache/ when
+# missing, ~80 s each); `make test` runs it too.
+e2e-airflow: $(STAMP) postgres
+	$(PY) -m pytest -n 2 --dist loadgroup tests/airflow_e2e
 
 golden: $(STAMP)
 	$(PY) -m pytest --update-golden -m "not integration"
