@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import orjson
@@ -35,7 +35,15 @@ def iso(value: Any) -> str | None:
 
 def schedule_text(value: Any) -> str | None:
     """A DAG's schedule as the `dag` table shows it (cron, preset or timetable summary); None for no schedule,
-    which Airflow 2 stores as JSON `null` and Airflow 3 summarises as `None` (the REST reader agrees)."""
+    which Airflow 2 stores as JSON `null` and Airflow 3 summarises as `None` (the REST reader agrees). Airflow
+    2 stores a timedelta schedule as `{"type": "timedelta", "attrs": {...}}`: it reads as its timetable's
+    summary does (`1:00:00`)."""
+    decoded = as_json(value)
+    if isinstance(decoded, dict) and decoded.get("type") == "timedelta" and isinstance(decoded.get("attrs"), dict):
+        try:
+            return str(timedelta(**decoded["attrs"]))
+        except (TypeError, ValueError, OverflowError):
+            return str(value)
     text = str(value).strip('"') if value is not None else ""
     return None if text in ("", "null", "None") else text
 
