@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from bridge.errors import ConfigError
 
@@ -30,32 +31,17 @@ def sink_settings(
     password: str | None = None,
     extra: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The `sink:` section a connection stands for."""
+    """The `sink:` section a connection stands for. A setting of the connection the bridge does not carry
+    out (DataHub's emitters take more extras: headers, TLS, SASL) is an error naming the key, never dropped."""
     kind = (conn_type or "").replace("_", "-").lower()
     extra = dict(extra or {})
-    if not host:
-        what = "the file to write" if kind == "datahub-file" else "the server" if kind != "datahub-kafka" else "brokers"
-        raise ConfigError(f"Airflow connection {conn_id!r} has no host: set it to {what}.")
     if kind == "datahub-rest":
-        server = _with_port(host, port, conn_id)
-        if "://" not in server:
-            server = f"http://{server}"
-        settings: dict[str, Any] = {"type": "datahub-rest", "server": server}
-        if password:
-            settings["token"] = password
-        if extra.get("timeout_sec") is not None:
-            settings["timeout"] = float(extra["timeout_sec"])
-        return settings
+        return _rest(conn_id, _host(conn_id, host, "the GMS URL"), port, password, extra)
     if kind == "datahub-kafka":
-        connection = dict(extra.get("connection") or {})
-        if connection.get("bootstrap"):
-            raise ConfigError(f"Airflow connection {conn_id!r} names the brokers twice (host and extra): keep one.")
-        settings = {"type": "datahub-kafka", "bootstrap": _with_port(host, port, conn_id)}
-        if connection.get("schema_registry_url"):
-            settings["schema_registry_url"] = str(connection["schema_registry_url"])
-        return settings
+        return _kafka(conn_id, host, port, extra)
     if kind == "datahub-file":
-        return {"type": "file", "path": host}
+        _unsupported(conn_id, extra, set())
+        return {"type": "file", "path": _host(conn_id, host, "the file to write")}
     raise ConfigError(
         f"Airflow connection {conn_id!r} is of type {conn_type!r}; the bridge writes to DataHub through a "
         "connection of type datahub-rest (host: the GMS URL, password: the token), datahub-kafka or datahub-file, "
@@ -63,9 +49,57 @@ def sink_settings(
     )
 
 
-def _with_port(host: str, port: int | None, conn_id: str) -> str:
-    if not port:
-        return host
-    if ":" in host.split("://", 1)[-1]:
-        raise ConfigError(f"Airflow connection {conn_id!r} gives a port in its host and in its port field: keep one.")
-    return f"{host}:{port}"
+def _rest(conn_id: str, host: str, port: int | None, token: str | None, extra: dict[str, Any]) -> dict[str, Any]:
+    _unsupported(conn_id, extra, {"timeout_sec"})
+    parts = urlsplit(host if "://" in host else f"http://{host}")
+    if parts.username or parts.password:
+        raise ConfigError(f"Airflow connection {conn_id!r} has credentials in its host: put the token in its password.")
+    netloc = parts.netloc
+    if port:
+        if parts.port is not None:
+            raise ConfigError(
+                f"Airflow connection {conn_id!r} gives a port in its host and in its port field: keep one."
+            )
+        netloc = f"{netloc}:{port}"
+    settings: dict[str, Any] = {"type": "datahub-rest", "server": urlunsplit(parts._replace(netloc=netloc))}
+    if token:
+        settings["token"] = token
+    if extra.get("timeout_sec") is not None:
+        try:
+            settings["timeout"] = float(extra["timeout_sec"])
+        except (TypeError, ValueError):
+            raise ConfigError(
+                f"Airflow connection {conn_id!r}: extra timeout_sec is not a number of seconds."
+            ) from None
+    return settings
+
+
+def _kafka(conn_id: str, host: str | None, port: int | None, extra: dict[str, Any]) -> dict[str, Any]:
+    connection = extra.get("connection") or {}
+    if not isinstance(connection, Mapping):
+        raise ConfigError(f"Airflow connection {conn_id!r}: extra `connection` must be a mapping.")
+    _unsupported(conn_id, {k: v for k, v in extra.items() if k != "connection"}, set())
+    _unsupported(conn_id, dict(connection), {"bootstrap", "schema_registry_url"}, "connection.")
+    if host and connection.get("bootstrap"):
+        raise ConfigError(f"Airflow connection {conn_id!r} names the brokers twice (host and extra): keep one.")
+    brokers = ":".join(str(p) for p in (host, port) if p) if host else str(connection.get("bootstrap") or "")
+    settings = {"type": "datahub-kafka", "bootstrap": _host(conn_id, brokers, "the brokers")}
+    if connection.get("schema_registry_url"):
+        settings["schema_registry_url"] = str(connection["schema_registry_url"])
+    return settings
+
+
+def _host(conn_id: str, host: str | None, what: str) -> str:
+    if not host:
+        raise ConfigError(f"Airflow connection {conn_id!r} has no host: set it to {what}.")
+    return host
+
+
+def _unsupported(conn_id: str, extra: Mapping[str, Any], known: set[str], prefix: str = "") -> None:
+    unknown = sorted(f"{prefix}{key}" for key in extra if key not in known)
+    if unknown:
+        raise ConfigError(
+            f"Airflow connection {conn_id!r}: the bridge does not carry out extra {', '.join(unknown)} "
+            f"(it reads {', '.join(sorted(f'{prefix}{k}' for k in known)) or 'no extra'} for this type); remove "
+            "them, or sync with `python -m bridge sync` and a sink configured there."
+        )

@@ -1,20 +1,20 @@
 """A snapshot of the DAG a task runs in, from what Airflow hands that task: the operator's reader.
 
-Airflow 3 does not let task code open the metadata database, so nothing here does, on any release: the
-bridge sends no SQL and no REST call. It takes
+Airflow 3 does not let task code open the metadata database, so the bridge opens none, on any release, and
+sends no SQL or REST call of its own. It takes
 
 - the DAG object, serialized by Airflow's own serializer (what the scheduler stores in `serialized_dag`)
   and decoded by the same function the DB reader uses, so tasks, operator classes, Cosmos selectors in
   template fields, dependencies and task groups are read identically;
 - the DAG's facts the `dag` table would hold (owners, tags, description, schedule, paused);
 - this DAG run (from the context) and its task instances as far as the release gives them to task code:
-  Airflow 2's DagRun lists them in full; Airflow 3's Task SDK gives each finished task's state, map index,
-  operator and duration (`get_task_breadcrumbs`, 3.2+), or only the states (`get_task_states`) before that.
-  Their start and end times are not given: such a run is marked as seen finished at `seen` (the moment
-  this task looked), with its exact duration. The running task itself is known in full.
+  on Airflow 2 the DagRun's `get_task_instances()` and the DAG's `get_is_paused()` (Airflow's own methods,
+  which query through Airflow's session); on Airflow 3 the Task SDK: each finished task's state, map index,
+  operator and duration (`get_task_breadcrumbs`, 3.2+), or only the states (`get_task_states`, 3.0/3.1).
+  Their start and end times and try numbers are not given: such a run is marked as seen finished at `seen`
+  (the moment this task looked), with its duration where known. The running task itself is known in full.
 
-What cannot be known from inside (listed as the snapshot's limitations): the other DAGs, asset events,
-Airflow 3's DAG version number, and the final state of this run and of the task reading it.
+What cannot be known from inside is listed as the snapshot's limitations.
 """
 
 from __future__ import annotations
@@ -30,9 +30,14 @@ from bridge.read.airflow_db.run_conf import run_conf
 from bridge.read.airflow_db.serialized_dag import decode_dag
 
 LIMITATIONS = (
-    "read from inside a running task: only this DAG and this run; no asset events; on Airflow 3 the other tasks' "
-    "start and end times (a finished task is marked as seen at the moment the bridge task looked) and the DAG "
-    "version number are not given to task code; this run and the bridge task itself are still running",
+    "read from inside a running task: only this DAG and this run, no asset events; this run and the bridge task "
+    "are still running (sent as started: their end is for a later sync from the metadata DB)",
+)
+AIRFLOW3_LIMITATIONS = (
+    "Airflow 3 gives task code no start and end times or try numbers of the other tasks: a finished task is sent "
+    "as seen at the moment the bridge task looked (attempt 1), with its duration from Airflow 3.2 on, and a task "
+    "not finished then (one that runs beside or after the bridge task) is not listed; the DAG version number is "
+    "not given, nor (before 3.2) whether the DAG is paused",
 )
 
 
@@ -50,7 +55,7 @@ def snapshot_of_run(context: Mapping[str, Any], seen: datetime | None = None) ->
         dags={dag.dag_id: dag_of(dag, _is_paused(ti, dag))},
         dag_runs=(this_run(dag_run),),
         task_instances=tuple(task_instances(ti, dag, dag_run, moment)),
-        limitations=LIMITATIONS,
+        limitations=LIMITATIONS + (AIRFLOW3_LIMITATIONS if _major() >= 3 else ()),
     )
 
 
@@ -102,7 +107,7 @@ def this_run(dag_run: Any) -> DagRun:
     return DagRun(
         dag_id=dag_run.dag_id,
         run_id=dag_run.run_id,
-        state=_text(dag_run.state),
+        state=_text(getattr(dag_run, "state", None)),  # the Task SDK of Airflow 3.0 does not give it
         run_type=_text(dag_run.run_type),
         logical_date=iso(logical),
         start_date=iso(dag_run.start_date),
@@ -132,7 +137,7 @@ def instance_of(row: Any, dag_id: str | None = None, run_id: str | None = None) 
         dag_id=dag_id or row.dag_id,
         task_id=row.task_id,
         run_id=run_id or row.run_id,
-        state=_text(row.state),
+        state=_text(getattr(row, "state", None)),
         try_number=int(row.try_number or 0),
         map_index=int(row.map_index if row.map_index is not None else -1),
         start_date=iso(start),

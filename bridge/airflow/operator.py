@@ -28,6 +28,10 @@ except ImportError:  # Airflow 2
     from airflow.models.baseoperator import BaseOperator
 
 
+# What a config file's `sink:` may still set when the connection says where to send: how, not where.
+SINK_TUNING = frozenset({"batch_size", "max_retries", "retry_backoff", "timeout"})
+
+
 class BridgeSyncOperator(BaseOperator):  # type: ignore[misc]  # Airflow is untyped to mypy
     """Emit this DAG's lineage (flows, jobs, dbt and warehouse datasets, domains, owners, tags) and this run's
     process instances to DataHub.
@@ -79,10 +83,11 @@ class BridgeSyncOperator(BaseOperator):  # type: ignore[misc]  # Airflow is unty
         try:
             snapshot = snapshot_of_run(context)
         except Exception as exc:
+            reason = Redactor(config.secrets())(f"{type(exc).__name__}: {exc}")
             raise AirflowException(
-                f"{self.task_id}: cannot describe DAG {self.dag_id} from inside the run "
-                f"({type(exc).__name__}: {exc}); the dbt tasks are not affected."
-            ) from exc
+                f"{self.task_id}: cannot describe DAG {self.dag_id} from inside the run ({reason}); the dbt "
+                "tasks are not affected."
+            ) from None
         if not config.run_history.enabled:
             from dataclasses import replace
 
@@ -111,7 +116,8 @@ class BridgeSyncOperator(BaseOperator):  # type: ignore[misc]  # Airflow is unty
         api = dict(given.get("airflow_api") or {})
         api.setdefault("url", _airflow_ui_url())
         given.pop("airflow_db", None)
-        return given | {"dbt": dbt, "airflow_api": api, "sink": self.sink()}
+        tuning = {k: v for k, v in (given.get("sink") or {}).items() if k in SINK_TUNING}
+        return given | {"dbt": dbt, "airflow_api": api, "sink": tuning | self.sink()}
 
     def sink(self) -> dict[str, Any]:
         conn = BaseHook.get_connection(self.datahub_conn_id)
@@ -131,14 +137,24 @@ class BridgeSyncOperator(BaseOperator):  # type: ignore[misc]  # Airflow is unty
 
 
 def cosmos_manifest(converter: Any) -> str | None:
-    """The manifest a Cosmos DbtDag / DbtTaskGroup was rendered from: its ProjectConfig's manifest_path,
-    else its project's target/manifest.json; None for anything else."""
-    project = getattr(getattr(converter, "dbt_graph", None), "project", None)
+    """The manifest a Cosmos DbtDag / DbtTaskGroup was rendered from: its ProjectConfig's manifest_path, else
+    `target/manifest.json` of its project (ProjectConfig's path, else RenderConfig's); None when the object is
+    not Cosmos' or names no project. A manifest in object storage (`s3://...`) is refused: the task reads a
+    local file."""
+    graph = getattr(converter, "dbt_graph", None)
+    project = getattr(graph, "project", None)
     if project is None:
         return None
-    if getattr(project, "manifest_path", None):
-        return str(project.manifest_path)
-    project_dir = getattr(project, "dbt_project_path", None)
+    manifest = getattr(project, "manifest_path", None)
+    if manifest:
+        if "://" in str(manifest):
+            raise ValueError(
+                f"Cosmos renders this DAG from {manifest}, which the bridge task cannot open: pass "
+                "manifest_path= a local copy (or export_path=) to add_bridge_task()."
+            )
+        return str(manifest)
+    render = getattr(graph, "render_config", None)
+    project_dir = getattr(project, "dbt_project_path", None) or getattr(render, "project_path", None)
     return str(Path(project_dir) / "target" / "manifest.json") if project_dir else None
 
 
@@ -154,7 +170,13 @@ def add_bridge_task(
     except ImportError:  # Airflow 2
         from airflow.utils.task_group import TaskGroup
 
-    kwargs.setdefault("manifest_path", cosmos_manifest(dbt))
+    if not kwargs.get("manifest_path") and not kwargs.get("export_path"):
+        kwargs["manifest_path"] = cosmos_manifest(dbt)
+        if kwargs["manifest_path"] is None:
+            raise ValueError(
+                f"add_bridge_task: {type(dbt).__name__} names no dbt project or manifest the task could read: "
+                "pass manifest_path= (or export_path=)."
+            )
     if isinstance(dbt, TaskGroup):
         leaves = list(dbt.get_leaves())
         placement = {"task_group": dbt} if inside else {}

@@ -30,6 +30,16 @@ def test_a_kafka_connection_gives_brokers_and_schema_registry() -> None:
     }
 
 
+def test_a_port_field_goes_into_the_host_part_of_a_url_with_a_path() -> None:
+    settings = sink_settings("dh", "datahub-rest", "https://example.com/gms", 8443)
+    assert settings["server"] == "https://example.com:8443/gms"
+
+
+def test_kafka_brokers_may_be_given_in_the_extra_alone() -> None:
+    extra = {"connection": {"bootstrap": "b1:9092,b2:9092"}}
+    assert sink_settings("k", "datahub-kafka", None, None, None, extra)["bootstrap"] == "b1:9092,b2:9092"
+
+
 def test_a_file_connection_names_the_file() -> None:
     assert sink_settings("f", "datahub-file", "/tmp/mcps.json") == {"type": "file", "path": "/tmp/mcps.json"}
 
@@ -37,7 +47,19 @@ def test_a_file_connection_names_the_file() -> None:
 @pytest.mark.parametrize(
     ("conn_type", "host", "port", "extra", "expected"),
     [
-        ("datahub-rest", None, None, {}, "'c' has no host: set it to the server"),
+        ("datahub-rest", None, None, {}, "'c' has no host: set it to the GMS URL"),
+        ("datahub-kafka", None, None, {}, "'c' has no host: set it to the brokers"),
+        ("postgres", None, None, {}, "is of type 'postgres'"),
+        ("datahub-rest", "https://u:s3cret-token@gms", None, {}, "has credentials in its host: put the token in"),
+        ("datahub-rest", "gms", None, {"timeout_sec": "soon"}, "extra timeout_sec is not a number"),
+        ("datahub-rest", "gms", None, {"extra_headers": {"X-Key": "s3cret-token"}}, "does not carry out extra extra_"),
+        (
+            "datahub-kafka",
+            "b:9092",
+            None,
+            {"connection": {"producer_config": {"sasl.password": "s3cret-token"}}},
+            "does not carry out extra connection.producer_config",
+        ),
         ("datahub-file", "", None, {}, "'c' has no host: set it to the file to write"),
         ("datahub-kafka", "b:9092", None, {"connection": {"bootstrap": "x:1"}}, "names the brokers twice"),
         ("datahub-rest", "gms:8080", 8080, {}, "gives a port in its host and in its port field"),
