@@ -41,8 +41,8 @@ unit: $(STAMP)
 integration: $(STAMP) postgres
 	$(PY) -m pytest -m integration
 
-# The bridge task inside real Airflow 3.3 and 2.11 with real Cosmos (their venvs are made under .cache/ when
-# missing, ~80 s each); `make test` runs it too.
+# The bridge task inside real Airflow 3.3, 3.1 and 2.11 with real Cosmos (their venvs are made under .cache/ when
+# missing, 80-280 s each); `make test` runs it too.
 e2e-airflow: $(STAMP) postgres
 	$(PY) -m pytest -n 2 --dist loadgroup tests/airflow_e2e
 
