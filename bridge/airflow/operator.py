@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -80,20 +81,18 @@ class BridgeSyncOperator(BaseOperator):  # type: ignore[misc]  # Airflow is unty
             config = build_config(self.settings(), f"{self.task_id} config")
         except BridgeError as exc:  # the configuration or the connection: one line, nothing secret in it
             raise AirflowException(f"{self.task_id}: {exc}") from None
+        redact = Redactor(config.secrets())
         try:
             snapshot = snapshot_of_run(context)
         except Exception as exc:
-            reason = Redactor(config.secrets())(f"{type(exc).__name__}: {exc}")
+            reason = redact(f"{type(exc).__name__}: {exc}")
             raise AirflowException(
                 f"{self.task_id}: cannot describe DAG {self.dag_id} from inside the run ({reason}); the dbt "
                 "tasks are not affected."
             ) from None
         if not config.run_history.enabled:
-            from dataclasses import replace
-
             snapshot = replace(snapshot, dag_runs=(), task_instances=())
         result = run_sync(config, utc_now, airflow=snapshot)
-        redact = Redactor(config.secrets())
         report = redact_report(result.report, redact)
         for line in report_as_text(report, rules).splitlines():
             self.log.info("%s", line)
