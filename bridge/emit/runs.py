@@ -1,29 +1,56 @@
-"""DAG runs and task runs as DataProcessInstances, with the ids DataHub's Airflow plugin uses:
-a DAG run is `<run_id>` under its flow, a task run `<dag_id>_<task_id>_<run_id>` under its job."""
+"""DAG runs and task runs as DataProcessInstances.
+
+Ids: a task run is `<dag_id>_<task_id>_<run_id>` under its job, as DataHub's Airflow plugin names it, and a
+mapped task's instance adds `_<map_index>` (the plugin gives all of a mapped task's instances one id, so they
+overwrite each other). A DAG run is `<dag_id>_<run_id>` under its flow: the plugin's bare `<run_id>` is one
+id for every DAG's run of the same interval (Airflow 2's `scheduled__2026-01-05T00:00:00+00:00`), so the
+runs of different DAGs would be one instance.
+
+Run types: DataHub has two batch types. A run the scheduler made (on a schedule or on assets) is
+BATCH_SCHEDULED; one a person asked for (manual, backfill, an asset materialisation) is BATCH_AD_HOC, and
+Airflow's own run type stays in the DAG run's properties (`run_type: backfill`).
+"""
 
 from __future__ import annotations
 
 from datahub.api.entities.dataprocess.dataprocess_instance import DataProcessInstance, InstanceRunResult
 from datahub.emitter.mcp import MetadataChangeProposalWrapper
 from datahub.metadata.schema_classes import DataProcessTypeClass
-from datahub.metadata.urns import DataFlowUrn, DataJobUrn, DatasetUrn
+from datahub.metadata.urns import DataFlowUrn, DataJobUrn, DataProcessInstanceUrn, DatasetUrn
 
 from bridge.emit.airflow import ORCHESTRATOR, flow_urn, job_urn
 from bridge.emit.airflow_urls import AirflowUrls
 from bridge.emit.urns import urn_of
-from bridge.model.graph import JobKey, Run
+from bridge.model.graph import JobKey, Run, RunKey
 
 _RESULTS = {r.value: r for r in InstanceRunResult}
+_SCHEDULED = frozenset({"scheduled", "dataset_triggered", "asset_triggered"})
+
+
+def process_type(run: Run) -> str:
+    """DataHub's type of a run; without Airflow's run type, as the plugin guesses it from the run id."""
+    scheduled = run.run_type in _SCHEDULED if run.run_type else run.run_id.startswith("scheduled__")
+    return DataProcessTypeClass.BATCH_SCHEDULED if scheduled else DataProcessTypeClass.BATCH_AD_HOC
+
+
+def instance_id(key: RunKey) -> str:
+    if key.task_id is None:
+        return f"{key.dag_id}_{key.run_id}"
+    mapped = f"_{key.map_index}" if key.map_index >= 0 else ""
+    return f"{key.dag_id}_{key.task_id}_{key.run_id}{mapped}"
+
+
+def instance_urn(key: RunKey) -> DataProcessInstanceUrn:
+    """The URN of a run's instance, from its key alone (what a child run or a dbt result links to)."""
+    return DataProcessInstance(id=instance_id(key), orchestrator=ORCHESTRATOR, cluster=key.cluster).urn
 
 
 def dag_run_instance(run: Run, urls: AirflowUrls) -> DataProcessInstance:
     return DataProcessInstance(
-        id=run.run_id,
+        id=instance_id(run.key),
         orchestrator=ORCHESTRATOR,
         cluster=run.cluster,
-        type=DataProcessTypeClass.BATCH_SCHEDULED
-        if run.properties.get("run_type") == "scheduled"
-        else DataProcessTypeClass.BATCH_AD_HOC,
+        type=process_type(run),
         template_urn=DataFlowUrn.from_string(flow_urn(run.dag_id, run.cluster)),
         properties=dict(sorted(run.properties.items())),
         url=urls.run(run.dag_id, run.run_id),
@@ -32,15 +59,15 @@ def dag_run_instance(run: Run, urls: AirflowUrls) -> DataProcessInstance:
 
 def task_run_instance(run: Run, urls: AirflowUrls) -> DataProcessInstance:
     assert run.task_id is not None
-    parent = dag_run_instance(Run(run.run_id, run.dag_id, None, run.cluster, "", None, None, None), urls)
     return DataProcessInstance(
-        id=f"{run.dag_id}_{run.task_id}_{run.run_id}",
+        id=instance_id(run.key),
         orchestrator=ORCHESTRATOR,
         cluster=run.cluster,
+        type=process_type(run),
         template_urn=DataJobUrn.from_string(job_urn(JobKey(run.dag_id, run.task_id, run.cluster))),
-        parent_instance=parent.urn,
+        parent_instance=instance_urn(run.key.dag_run),
         properties=dict(sorted(run.properties.items())) | {"run_id": run.run_id},
-        url=urls.task_log(run.dag_id, run.run_id, run.task_id, run.attempt),
+        url=urls.task_log(run.dag_id, run.run_id, run.task_id, run.attempt, run.map_index),
         inlets=[DatasetUrn.from_string(urn_of(k)) for k in run.inputs],
         outlets=[DatasetUrn.from_string(urn_of(k)) for k in run.outputs],
     )

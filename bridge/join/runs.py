@@ -76,16 +76,21 @@ def dag_run(run: DagRun, cluster: str) -> Run:
         start_ms=epoch_ms(run.start_date),
         end_ms=epoch_ms(run.end_date),
         properties=properties,
+        run_type=run.run_type,
     )
 
 
-def task_run(instance: TaskInstance, job: Job | None, cluster: str) -> Run:
-    """A task instance as a run. One whose times are unknown but that was seen finished (Airflow 3, read
-    from inside a task) ends when it was seen, with its own duration."""
+def task_run(instance: TaskInstance, job: Job | None, cluster: str, run_type: str | None = None) -> Run:
+    """A task instance as a run (of its DAG run's type). One whose times are unknown but that was seen
+    finished (Airflow 3, read from inside a task) ends when it was seen, with its own duration."""
     status, result = status_of(instance.state)
-    properties = {"state": instance.state or "none"}
-    if instance.map_index >= 0:
-        properties["map_index"] = str(instance.map_index)
+    given = {
+        "state": instance.state or "none",
+        "try_number": str(instance.try_number) if instance.try_number > 0 else None,
+        "duration": f"{instance.duration:.3f}" if instance.duration is not None else None,
+        "map_index": str(instance.map_index) if instance.map_index >= 0 else None,
+    }
+    properties = {k: v for k, v in given.items() if v is not None}
     end_ms = epoch_ms(instance.end_date)
     if end_ms is None and instance.start_date is None and status == "COMPLETE":
         end_ms = epoch_ms(instance.seen_at)
@@ -103,6 +108,8 @@ def task_run(instance: TaskInstance, job: Job | None, cluster: str) -> Run:
         outputs=job.outputs if job else (),
         properties=properties,
         duration_ms=round(instance.duration * 1000) if instance.duration is not None else None,
+        map_index=instance.map_index,
+        run_type=run_type,
     )
 
 
@@ -110,5 +117,9 @@ def build_runs(
     dag_runs: Iterable[DagRun], instances: Iterable[TaskInstance], jobs: Mapping[JobKey, Job], cluster: str
 ) -> list[Run]:
     runs = [dag_run(run, cluster) for run in dag_runs]
-    runs += [task_run(ti, jobs.get(JobKey(ti.dag_id, ti.task_id, cluster)), cluster) for ti in instances]
-    return sorted(runs, key=lambda r: (r.dag_id, r.run_id, r.task_id or "", r.attempt))
+    run_types = {(run.dag_id, run.run_id): run.run_type for run in runs}
+    runs += [
+        task_run(ti, jobs.get(JobKey(ti.dag_id, ti.task_id, cluster)), cluster, run_types.get((ti.dag_id, ti.run_id)))
+        for ti in instances
+    ]
+    return sorted(runs, key=lambda r: (r.dag_id, r.run_id, r.task_id or "", r.map_index, r.attempt))

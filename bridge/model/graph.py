@@ -105,6 +105,22 @@ class Domain:
 
 
 @dataclass(frozen=True, slots=True)
+class RunKey:
+    """Which run: a DAG run (`task_id` None) or one task instance of it (`map_index` >= 0 when mapped)."""
+
+    dag_id: str
+    run_id: str
+    task_id: str | None = None
+    map_index: int = -1
+    cluster: str = "prod"
+
+    @property
+    def dag_run(self) -> RunKey:
+        """The DAG run this task run belongs to (itself for a DAG run)."""
+        return RunKey(self.dag_id, self.run_id, None, -1, self.cluster)
+
+
+@dataclass(frozen=True, slots=True)
 class Run:
     """One DAG run or task run (DataHub DataProcessInstance). Times are epoch milliseconds."""
 
@@ -122,6 +138,12 @@ class Run:
     inputs: tuple[DatasetKey, ...] = ()
     outputs: tuple[DatasetKey, ...] = ()
     properties: Mapping[str, str] = field(default_factory=dict)
+    map_index: int = -1  # a mapped task's instance: 0, 1, ...; -1 when the task is not mapped
+    run_type: str | None = None  # Airflow's: scheduled, manual, backfill, asset_triggered, dataset_triggered, ...
+
+    @property
+    def key(self) -> RunKey:
+        return RunKey(self.dag_id, self.run_id, self.task_id, self.map_index, self.cluster)
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ def test_a_finished_instance_seen_without_times_ends_when_seen_with_its_own_dura
     (end,) = _events(seen)
     assert end.status == "COMPLETE" and end.result.type == "FAILURE"  # type: ignore[attr-defined]
     assert end.timestampMillis == SEEN_MS and end.durationMillis == 12346  # type: ignore[attr-defined]
-    assert task_run(seen, None, "prod").properties == {"state": "failed", "map_index": "2"}
+    assert task_run(seen, None, "prod").properties == {"state": "failed", "map_index": "2", "duration": "12.346"}
 
 
 def test_known_times_win_over_the_moment_seen() -> None:
