@@ -263,8 +263,27 @@ def plan(
 @input_options
 @click.option("--sink", "sink_spec", help=SINK_HELP)
 @click.option("--graph", "graph_path", type=click.Path(dir_okay=False), help="write the joined graph as JSON")
+@click.option(
+    "--state",
+    "state_path",
+    type=click.Path(dir_okay=False),
+    help="incremental: send only what changed since the sync that wrote this file, soft-delete what is gone",
+)
+@click.option(
+    "--fail-safe-threshold",
+    type=click.FloatRange(0, 100),
+    help="with --state: the percent of DAGs and tasks (or of datasets) a sync may remove (default 75)",
+)
 @click.pass_obj
-def sync(state: CliState, /, sink_spec: str | None, graph_path: str | None, **given: Any) -> int:
+def sync(
+    state: CliState,
+    /,
+    sink_spec: str | None,
+    graph_path: str | None,
+    state_path: str | None,
+    fail_safe_threshold: float | None,
+    **given: Any,
+) -> int:
     """Read dbt and Airflow, join them, and emit the lineage graph to a DataHub sink."""
     import gc
     import importlib
@@ -276,6 +295,8 @@ def sync(state: CliState, /, sink_spec: str | None, graph_path: str | None, **gi
     gc.freeze()
     inputs = Inputs(**given)
     overrides = inputs.overrides() | (parse_sink(sink_spec) if sink_spec else {})
+    overrides |= {"state.path": state_path, "state.fail_safe_threshold": fail_safe_threshold}
+    output_path(state_path, "--state")  # an empty path is an error, not "no state"
     outputs = [(output_path(graph_path, "--graph"), "graph")]
     result, rules, _ = _run(state, inputs, overrides, outputs, emit=True)
     from bridge.report import redact_report, report_as_text
@@ -326,6 +347,7 @@ def _run(
     if report_file is not None:
         check_outputs([(report_file, "report")], files)
     sink = [(sink_output_path(config), f"{config.sink.type} sink")] if emit else []
+    sink += [(Path(config.state.path), "state file")] if emit and config.state.path else []
     try:
         check_outputs([(path, what) for path, what in [(report_file, "report"), *outputs, *sink] if path], files)
     except ConfigError as exc:

@@ -222,6 +222,20 @@ class RunHistoryConfig(_Section):
     max_runs_per_dag: int = Field(100, ge=1)
 
 
+class StateConfig(_Section):
+    """Incremental syncs. With a `path`, a sync remembers what it emitted (entities, a hash per aspect) and
+    sends only what changed; entities an earlier sync emitted that are gone are soft-deleted
+    (`remove_stale_metadata`), unless that would remove more than `fail_safe_threshold` percent of the
+    DAGs and tasks, or of the datasets and assertions, emitted before: then nothing is removed and the sync
+    fails, saying so. Without a path every sync sends everything and removes nothing."""
+
+    path: str | None = Field(None, description="the state file (written after each successful sync)")
+    remove_stale_metadata: bool = Field(True, description="soft-delete what an earlier sync emitted and is gone")
+    fail_safe_threshold: float = Field(
+        75.0, ge=0, le=100, description="percent of one kind of entity a sync may remove (DataHub's default)"
+    )
+
+
 class BridgeConfig(_Section):
     """Everything a sync needs. Every field has a default except the inputs themselves."""
 
@@ -230,6 +244,7 @@ class BridgeConfig(_Section):
     airflow_api: AirflowApiConfig = Field(default_factory=AirflowApiConfig)
     sink: SinkConfig = Field(default_factory=SinkConfig)
     run_history: RunHistoryConfig = Field(default_factory=RunHistoryConfig)
+    state: StateConfig = Field(default_factory=StateConfig)
     env: str = "PROD"
     platform_instance: str | None = Field(None, description="the warehouse's platform instance in DataHub")
     dbt_platform_instance: str | None = None

@@ -17,6 +17,8 @@
     |       +-- AirflowApiNotFoundError    404/405: no such endpoint or object
     |       +-- AirflowApiUnavailableError [3] retries ran out (429/5xx/timeouts, a body cut short)
     +-- JoinError                    the inputs cannot be joined at all (per-item problems go to the report)
+    +-- StateError                   the state file of incremental syncs: unreadable, corrupt, another setup's
+    |   +-- FailSafeError            a sync would remove more than `state.fail_safe_threshold`: none removed
     +-- SinkError                    [3] emitting failed; `transient` says whether a retry can help
         +-- SinkTransientError
         +-- SinkTerminalError
@@ -124,6 +126,23 @@ class AirflowApiUnavailableError(AirflowApiError):
 
 class JoinError(BridgeError):
     """The inputs cannot be joined at all."""
+
+
+class StateError(BridgeError):
+    """The state file (`--state`) cannot be used: unreadable, corrupt, or written for another configuration."""
+
+    def __init__(self, path: str, problem: str, hint: str) -> None:
+        self.path = path
+        super().__init__(f"state file {path}: {problem}. {hint}")
+
+
+class FailSafeError(StateError):
+    """A sync would soft-delete more than the fail-safe share of what earlier syncs emitted: it removed
+    nothing and kept its state file as it was."""
+
+    def __init__(self, path: str, message: str) -> None:
+        self.path = path
+        BridgeError.__init__(self, f"state file {path}: {message}")
 
 
 class SinkError(BridgeError):

@@ -6,7 +6,7 @@ This is the only place that knows every edge; each step is a call into read/, jo
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -23,6 +23,8 @@ from bridge.read.dbt.inputs import read_dbt
 from bridge.report import build_report
 
 if TYPE_CHECKING:
+    from datahub.emitter.mcp import MetadataChangeProposalWrapper
+
     from bridge.emit.common import EmitOptions
 
 Clock = Callable[[], datetime]
@@ -86,17 +88,75 @@ def emit_options(config: BridgeConfig, snapshot: AirflowSnapshot | None) -> Emit
 def emit_graph(
     graph: LineageGraph, config: BridgeConfig, snapshot: AirflowSnapshot | None, delivered: Counter[str]
 ) -> None:
-    """Send the graph to the configured sink. `delivered` receives the MCP counts by aspect that the sink
-    wrote or had acknowledged, also when it fails part way."""
-    from bridge.emit.mcps import graph_to_mcps
+    """Send the graph to the configured sink: everything, or with a state file only what changed since the
+    last sync and the removal of what is gone (`bridge.emit.state`). `delivered` receives the MCP counts by
+    aspect that the sink wrote or had acknowledged, also when it fails part way."""
+    from bridge.emit.mcps import entity_mcps, graph_entities
+
+    entities = graph_entities(graph, emit_options(config, snapshot))
+    if config.state.path is None:
+        _emit(config, (proposal for entity in entities for proposal in entity_mcps(entity)), delivered)
+        return
+    from itertools import chain
+
+    from bridge.emit.state import Incremental, load_state, removal_mcps, save_state, unread_dags
+
+    path, identity = Path(config.state.path), state_identity(config)
+    incremental = Incremental(load_state(path, identity), identity, emitter_version(config, snapshot))
+    unread = unread_dags(_unread_dag_ids(graph), config.airflow_cluster)
+    removals = incremental.removals({e.urn for e in entities}, unread, config.state.fail_safe_threshold)
+    remove = config.state.remove_stale_metadata and not removals.held
+    _emit(config, chain(incremental.changed(entities), removal_mcps(removals.urns if remove else ())), delivered)
+    if config.state.remove_stale_metadata and removals.held:
+        from bridge.errors import FailSafeError
+
+        raise FailSafeError(str(path), removals.message(config.state.fail_safe_threshold))
+    incremental.carry(u for u in (incremental.previous.entities if incremental.previous else {}) if unread(u))
+    save_state(path, incremental.next_state(removals.urns if remove else ()))
+
+
+def _emit(config: BridgeConfig, proposals: Iterable[MetadataChangeProposalWrapper], delivered: Counter[str]) -> None:
     from bridge.emit.sinks import open_sink
 
     sink = open_sink(config.sink)
     try:
-        sink.emit(graph_to_mcps(graph, emit_options(config, snapshot)))
+        sink.emit(proposals)
     finally:
         delivered.update(sink.acknowledged.counts)
         sink.close()
+
+
+def state_identity(config: BridgeConfig) -> dict[str, str]:
+    """What a state file belongs to: what makes the URNs, and where they were sent: the DataHub server, the
+    Kafka brokers, the DataHub Lite file (a file sink's output is a new file each time: its type says it)."""
+    sink = config.sink
+    if sink.type == "datahub-lite":
+        target = str(Path(sink.path).resolve()) if sink.path else "default"
+    else:
+        target = sink.server or sink.bootstrap or ""
+    return {
+        "env": config.env,
+        "platform_instance": config.platform_instance or "",
+        "dbt_platform_instance": config.dbt_platform_instance or "",
+        "airflow_cluster": config.airflow_cluster,
+        "lowercase_urns": str(config.lowercase_urns),
+        "sink": f"{sink.type} {target}".strip(),
+    }
+
+
+def emitter_version(config: BridgeConfig, snapshot: AirflowSnapshot | None) -> str:
+    """What, besides an entity's value, shapes its records: the bridge, DataHub's classes, the emit options."""
+    from importlib.metadata import version
+
+    import msgspec
+
+    options = msgspec.json.encode(emit_options(config, snapshot)).decode()
+    return f"bridge {version('dbt-lineage-bridge')}, acryl-datahub {version('acryl-datahub')}, {options}"
+
+
+def _unread_dag_ids(graph: LineageGraph) -> list[str]:
+    """DAGs the sources could not read this time (a corrupt serialized row): not gone, only unread."""
+    return [p.location.removeprefix("dag ") for p in graph.problems if p.code == "bad-serialized-dag"]
 
 
 def run_sync(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from functools import partial
+from typing import NamedTuple
 
 from datahub.emitter.mce_builder import make_domain_urn
 from datahub.emitter.mcp import MetadataChangeProposalWrapper
@@ -20,22 +21,39 @@ from bridge.model.graph import Domain, LineageGraph
 Builder = Callable[[], list[MetadataChangeProposalWrapper]]
 
 
+class Entity(NamedTuple):
+    """One entity to emit: its URN, the graph value its MCPs are made from (what an incremental sync
+    compares with the last one), and what builds its MCPs."""
+
+    urn: str
+    value: object
+    build: Builder
+
+
 def graph_to_mcps(graph: LineageGraph, options: EmitOptions | None = None) -> Iterator[MetadataChangeProposalWrapper]:
-    for _, build in sorted(entity_builders(graph, options or EmitOptions()), key=lambda pair: pair[0]):
-        yield from sorted(build(), key=lambda proposal: proposal.aspectName or "")
+    for entity in graph_entities(graph, options or EmitOptions()):
+        yield from entity_mcps(entity)
 
 
-def entity_builders(graph: LineageGraph, options: EmitOptions) -> list[tuple[str, Builder]]:
-    """(entity URN, what builds its MCPs) for every entity of the graph."""
-    builders: list[tuple[str, Builder]] = [(make_domain_urn(d.domain_id), partial(_domain, d)) for d in graph.domains]
-    builders += [(urn_of(d.key), partial(dataset_mcps, d, options)) for d in graph.datasets]
-    builders += [(flow_urn(f.dag_id, f.cluster), partial(flow_mcps, f, options)) for f in graph.flows]
-    builders += [(job_urn(j.key), partial(job_mcps, j, options)) for j in graph.jobs]
+def entity_mcps(entity: Entity) -> list[MetadataChangeProposalWrapper]:
+    return sorted(entity.build(), key=lambda proposal: proposal.aspectName or "")
+
+
+def graph_entities(graph: LineageGraph, options: EmitOptions) -> list[Entity]:
+    """Every entity of the graph, in URN order."""
+    return sorted(entity_builders(graph, options), key=lambda entity: entity.urn)
+
+
+def entity_builders(graph: LineageGraph, options: EmitOptions) -> list[Entity]:
+    builders = [Entity(make_domain_urn(d.domain_id), d, partial(_domain, d)) for d in graph.domains]
+    builders += [Entity(urn_of(d.key), d, partial(dataset_mcps, d, options)) for d in graph.datasets]
+    builders += [Entity(flow_urn(f.dag_id, f.cluster), f, partial(flow_mcps, f, options)) for f in graph.flows]
+    builders += [Entity(job_urn(j.key), j, partial(job_mcps, j, options)) for j in graph.jobs]
     if graph.runs:
         from bridge.emit.runs import run_instance, run_mcps  # DataHub's run classes import its REST client
 
         instances = [(run, run_instance(run, options.urls)) for run in graph.runs]
-        builders += [(str(instance.urn), partial(run_mcps, run, instance)) for run, instance in instances]
+        builders += [Entity(str(instance.urn), run, partial(run_mcps, run, instance)) for run, instance in instances]
     return builders
 
 

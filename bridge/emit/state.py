@@ -1,0 +1,200 @@
+"""Incremental syncs: what earlier syncs emitted, and so what this one sends and what it soft-deletes.
+
+The state file remembers, per entity URN, a hash of the graph value its MCPs were made from and a hash of
+every aspect sent, plus the entities the bridge soft-deleted. It belongs to one setup: the values that make
+URNs and the sink they went to (`identity`); a state file of another setup is refused, never reused.
+
+With it, a sync
+- skips an entity whose value is unchanged (same hash, same bridge and emit options): nothing is built;
+- builds a changed entity's MCPs and sends only those whose hash is new (a run's end event, a changed
+  description), so a run that finished since sends its end, not its start again;
+- soft-deletes (`status.removed`) the DAGs, tasks, datasets and assertions an earlier sync emitted that are
+  gone; a run is history, it ages out and is never removed. An entity that comes back is sent whole, its
+  `status` saying it is not removed;
+- neither removes nor forgets an entity whose source could not be read this time (a DAG whose serialized
+  row is corrupt);
+- holds every removal when one kind of entity would lose more than `fail_safe_threshold` percent of what it
+  had (an emptied Airflow DB, a manifest of another project): it removes nothing, keeps its state file as it
+  was, and fails saying how to force it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import msgspec
+import orjson
+from datahub.emitter.mcp import MetadataChangeProposalWrapper
+
+from bridge.emit.common import STATUS_REMOVED, mcp
+from bridge.emit.mcps import Entity, entity_mcps
+from bridge.emit.sinks import aspect_json
+from bridge.errors import StateError
+from bridge.outputs import write_output
+
+STATE_VERSION = 1
+# Entity kinds a sync removes when they are gone, in the groups the fail-safe counts apart.
+REMOVABLE = {
+    "dataFlow": "DAGs and tasks",
+    "dataJob": "DAGs and tasks",
+    "dataset": "datasets and assertions",
+    "assertion": "datasets and assertions",
+}
+START_OVER = "Delete it, or pass another --state path, to start over (the next sync sends everything)."
+
+
+class EntityState(msgspec.Struct, array_like=True, forbid_unknown_fields=True):
+    value: str  # hash of the graph value the entity's MCPs were made from
+    aspects: dict[str, list[str]]  # aspect name -> hashes of what was sent (a run has several events)
+
+
+class SyncState(msgspec.Struct, forbid_unknown_fields=True):
+    version: int
+    identity: dict[str, str]
+    emitter: str  # the bridge version and emit options: another one rebuilds every entity
+    entities: dict[str, EntityState]
+    removed: list[str] = []
+
+
+def load_state(path: Path, identity: Mapping[str, str]) -> SyncState | None:
+    """The state an earlier sync left at `path`; None when there is none yet."""
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        hint = "Check the path and its permissions."
+        raise StateError(str(path), f"cannot be read ({exc.strerror or exc})", hint) from None
+    try:
+        state = msgspec.json.decode(data, type=SyncState)
+    except msgspec.DecodeError as exc:
+        raise StateError(str(path), f"is not a state file this bridge wrote ({exc})", START_OVER) from None
+    if state.version != STATE_VERSION:
+        raise StateError(str(path), f"has version {state.version}, this bridge writes {STATE_VERSION}", START_OVER)
+    if state.identity != dict(identity):
+        differ = {k for k in {*state.identity, *identity} if state.identity.get(k) != identity.get(k)}
+        raise StateError(
+            str(path),
+            f"was written for {_describe(state.identity, differ)}; this sync is {_describe(identity, differ)}",
+            "Use one state file per setup: pass another --state path, or delete this one to start over.",
+        )
+    return state
+
+
+def save_state(path: Path, state: SyncState) -> None:
+    write_output(path, msgspec.json.encode(state), "state file")
+
+
+def _describe(identity: Mapping[str, str], keys: set[str]) -> str:
+    return ", ".join(f"{key}={identity.get(key) or '(none)'}" for key in sorted(keys))
+
+
+def value_hash(value: object) -> str:
+    return hashlib.blake2b(msgspec.json.encode(value), digest_size=10).hexdigest()
+
+
+def entity_kind(urn: str) -> str:
+    return urn.split(":", 3)[2]
+
+
+@dataclass(frozen=True, slots=True)
+class Removals:
+    """What a sync would soft-delete, and the groups in which that passes the fail-safe threshold."""
+
+    urns: tuple[str, ...]
+    held: tuple[str, ...]  # e.g. "DAGs and tasks: 12 of 12 (100%)"
+
+    def message(self, threshold: float) -> str:
+        return (
+            f"removals held: this sync would soft-delete {', '.join(self.held)} of what earlier syncs emitted, "
+            f"more than the fail-safe threshold of {threshold:g}%. Nothing was removed and the state file was "
+            "kept. If those entities are really gone (not an emptied source or a wrong configuration), run again "
+            "with --fail-safe-threshold 100 (state.fail_safe_threshold) to remove them."
+        )
+
+
+@dataclass
+class Incremental:
+    """One incremental sync: feeds the sink what changed, then says what the next state is."""
+
+    previous: SyncState | None
+    identity: dict[str, str]
+    emitter: str
+    entities: dict[str, EntityState] = field(default_factory=dict)
+    skipped: int = 0  # entities not rebuilt: unchanged since the last sync
+
+    def changed(self, entities: Iterable[Entity]) -> Iterator[MetadataChangeProposalWrapper]:
+        previous = self.previous.entities if self.previous else {}
+        removed = set(self.previous.removed) if self.previous else set()
+        same_emitter = self.previous is not None and self.previous.emitter == self.emitter
+        serialised: dict[int, object] = {}
+        for entity in entities:
+            fingerprint = value_hash(entity.value)
+            before = previous.get(entity.urn) if entity.urn not in removed else None
+            if before is not None and same_emitter and before.value == fingerprint:
+                self.entities[entity.urn] = before
+                self.skipped += 1
+                continue
+            sent: dict[str, list[str]] = {}
+            for proposal in entity_mcps(entity):
+                name = proposal.aspectName or ""
+                digest = aspect_hash(proposal, serialised)
+                sent.setdefault(name, []).append(digest)
+                if before is None or digest not in before.aspects.get(name, ()):
+                    yield proposal
+            self.entities[entity.urn] = EntityState(fingerprint, sent)
+
+    def removals(self, current: set[str], unread: Callable[[str], bool], threshold: float) -> Removals:
+        """What earlier syncs emitted that this graph lacks (what could not be read aside), and whether the
+        fail-safe holds it: per group, the share of what the previous state had."""
+        if self.previous is None:
+            return Removals((), ())
+        removed = set(self.previous.removed)
+        had = Counter(REMOVABLE[kind] for urn in self.previous.entities if (kind := entity_kind(urn)) in REMOVABLE)
+        gone = tuple(
+            urn
+            for urn in self.previous.entities
+            if urn not in current and urn not in removed and entity_kind(urn) in REMOVABLE and not unread(urn)
+        )
+        lost = Counter(REMOVABLE[entity_kind(urn)] for urn in gone)
+        held = tuple(
+            f"{group}: {count} of {had[group]} ({100 * count / had[group]:.0f}%)"
+            for group, count in sorted(lost.items())
+            if 100 * count / had[group] > threshold
+        )
+        return Removals(gone, held)
+
+    def carry(self, urns: Iterable[str]) -> None:
+        """Keep the previous state of entities this sync could not read."""
+        previous = self.previous.entities if self.previous else {}
+        for urn in urns:
+            if urn in previous and urn not in self.entities:
+                self.entities[urn] = previous[urn]
+
+    def next_state(self, removed_now: Iterable[str]) -> SyncState:
+        """The state after this sync: what it emitted or kept, and the removed entities still absent."""
+        before = set(self.previous.removed) if self.previous else set()
+        removed = sorted((before | set(removed_now)) - set(self.entities))
+        return SyncState(STATE_VERSION, self.identity, self.emitter, dict(sorted(self.entities.items())), removed)
+
+
+def removal_mcps(urns: Iterable[str]) -> list[MetadataChangeProposalWrapper]:
+    return [mcp(urn, STATUS_REMOVED) for urn in sorted(urns)]
+
+
+def aspect_hash(proposal: MetadataChangeProposalWrapper, serialised: dict[int, object]) -> str:
+    """A hash of the aspect as the sink writes it (keys sorted, so the same aspect always hashes alike)."""
+    data = orjson.dumps(aspect_json(proposal.aspect, serialised), option=orjson.OPT_SORT_KEYS)
+    return hashlib.blake2b(data, digest_size=10).hexdigest()
+
+
+def unread_dags(dag_ids: Iterable[str], cluster: str) -> Callable[[str], bool]:
+    """Whether a URN is a flow or job of a DAG this sync could not read."""
+    from bridge.emit.airflow import flow_urn
+
+    flows = {flow_urn(dag_id, cluster) for dag_id in dag_ids}
+    return lambda urn: urn in flows or (urn.startswith("urn:li:dataJob:(") and urn[16:].rsplit(",", 1)[0] in flows)
