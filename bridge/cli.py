@@ -135,6 +135,9 @@ _DBT_OPTIONS = [
     click.option("--dbt-profiles-dir", help="the folder of profiles.yml for --dbt-project-dir"),
     click.option("--run-results", "run_results", multiple=True, help="dbt's run_results.json (or a glob); repeatable"),
     click.option("--catalog", "catalogs", multiple=True, help="dbt's catalog.json (or a glob): columns; repeatable"),
+    click.option(
+        "--sources-json", "sources", multiple=True, help="`dbt source freshness`'s sources.json (or a glob); repeatable"
+    ),
 ]
 _DBT_FIELDS = {
     "manifests": "dbt.manifests",
@@ -144,6 +147,7 @@ _DBT_FIELDS = {
     "dbt_profiles_dir": "dbt.profiles_dir",
     "run_results": "dbt.run_results",
     "catalogs": "dbt.catalogs",
+    "sources": "dbt.sources",
 }
 
 
@@ -199,6 +203,7 @@ class Inputs:
     dbt_profiles_dir: str | None
     run_results: tuple[str, ...]
     catalogs: tuple[str, ...]
+    sources: tuple[str, ...]
     airflow_db: str | None
     airflow_url: str | None
     config_path: str | None
@@ -376,7 +381,7 @@ def output_path(value: str | None, flag: str) -> Path | None:
 def input_files(config: BridgeConfig, config_path: str | None) -> list[Path]:
     """The files a sync reads (manifests, dbt artifacts, the configuration, a SQLite DB): no output may be one."""
     exports = [path for path in config.dbt.exports if path != "-"]
-    patterns = [*config.dbt.manifests, *exports, *config.dbt.run_results, *config.dbt.catalogs]
+    patterns = [*config.dbt.manifests, *exports, *config.dbt.run_results, *config.dbt.catalogs, *config.dbt.sources]
     found = [Path(match) for pattern in patterns for match in glob.glob(pattern, recursive=True)]
     found += [Path(config_path)] if config_path else []
     target = config.airflow_db.target()

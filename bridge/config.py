@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import unquote
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
@@ -50,6 +50,7 @@ class DbtConfig(_Section):
     profiles_dir: str | None = Field(None, description="the folder of profiles.yml for project_dir")
     run_results: list[str] = Field(default_factory=list, description="run_results.json paths or globs")
     catalogs: list[str] = Field(default_factory=list, description="catalog.json paths or globs")
+    sources: list[str] = Field(default_factory=list, description="sources.json (`dbt source freshness`) paths or globs")
 
     @model_validator(mode="after")
     def _coherent(self) -> DbtConfig:
@@ -236,6 +237,12 @@ class StateConfig(_Section):
     )
 
 
+if TYPE_CHECKING:
+    from datahub.ingestion.source.state.stale_entity_removal_handler import StatefulStaleMetadataRemovalConfig
+else:
+    StatefulStaleMetadataRemovalConfig = Any  # DataHub's class: only its ingestion source imports DataHub
+
+
 class BridgeConfig(_Section):
     """Everything a sync needs. Every field has a default except the inputs themselves."""
 
@@ -254,12 +261,27 @@ class BridgeConfig(_Section):
     dag_pattern: PatternConfig = Field(default_factory=PatternConfig, description="which DAGs are read (dag_id)")
     domain_rules: dict[str, str] = Field(default_factory=dict, description="dag_id regex -> domain URN")
     legacy_cosmos_schema_mapping: dict[str, str] = Field(default_factory=dict)
+    # DataHub's stateful ingestion (checkpoints, stale-entity removal), under `datahub ingest` only: the DataHub
+    # source validates it with DataHub's own class and sets it here; `bridge sync` ignores it with a warning.
+    stateful_ingestion: StatefulStaleMetadataRemovalConfig | None = Field(None, exclude=True)
     warnings: tuple[str, ...] = Field(default=(), exclude=True)
 
     @model_validator(mode="before")
     @classmethod
     def _accept_legacy_keys(cls, data: Any) -> Any:
         return map_legacy_keys(data) if isinstance(data, dict) else data
+
+    @model_validator(mode="before")
+    @classmethod
+    def _without_pipeline_settings(cls, data: Any) -> Any:
+        """`stateful_ingestion` is a setting of DataHub's pipeline: named in a warning and left out."""
+        if not isinstance(data, dict) or "stateful_ingestion" not in data:
+            return data
+        warning = ("stateful_ingestion is read by `datahub ingest` (DataHub's checkpoints), not by `bridge sync`, "
+                   "whose incremental syncs and removals are the state: section (state.path, "
+                   "state.remove_stale_metadata, state.fail_safe_threshold)")  # fmt: skip
+        rest = {key: value for key, value in data.items() if key != "stateful_ingestion"}
+        return rest | {"warnings": (*data.get("warnings", ()), warning)}
 
     def join_settings(self) -> JoinSettings:
         """What the join needs of the configuration, as plain values."""

@@ -47,7 +47,12 @@ _LEGACY_COSMOS_KEYS = (
 
 
 # DataHub's dbt source names its artifacts so; a recipe switched to the bridge may keep those keys.
-_DBT_SOURCE_KEYS = {"manifest_path": "manifests", "catalog_path": "catalogs", "run_results_paths": "run_results"}
+_DBT_SOURCE_KEYS = {
+    "manifest_path": "manifests",
+    "catalog_path": "catalogs",
+    "run_results_paths": "run_results",
+    "sources_path": "sources",
+}
 
 
 def map_legacy_keys(data: dict[str, Any]) -> dict[str, Any]:

@@ -75,12 +75,13 @@ def build_report(
         "domains": len(graph.domains),
         "runs": len(graph.runs),
         "dbt_results": len(graph.dbt_results),
+        "assertions": len(graph.assertions),
     }
     return RunReport(counts=counts, emitted=dict(sorted(emitted.items())), problems=graph.problems, failure=problem)
 
 
 COUNTS = ("datasets", "dbt_datasets", "dags", "tasks", "cosmos_tasks", "cosmos_tasks_matched",
-          "cosmos_tasks_unmatched", "domains", "runs", "dbt_results")  # fmt: skip
+          "cosmos_tasks_unmatched", "domains", "runs", "dbt_results", "assertions")  # fmt: skip
 
 
 def report_as_json(report: RunReport, fail_on: frozenset[str]) -> bytes:

@@ -6,7 +6,13 @@
 #   artifacts/snowflake/bridge_export.txt  dbt run-operation bridge_export, same profile (the dbt package)
 #   artifacts/postgres/manifest.json    dbt docs generate against the local PostgreSQL (profiles/)
 #   artifacts/postgres/run_results.json dbt build (seeds, models, snapshot, tests) against it
+#   artifacts/postgres/sources.json     dbt source freshness against it
 #   artifacts/postgres/catalog.json     dbt docs generate against it
+#
+# The PostgreSQL build and docs run with the var bridge_failing_test, which enables one test that fails
+# on purpose (README.md, "A failing test"): the build exits 1 for it, which is accepted once the results
+# show that it is the only failure. The source freshness check finds a stale source on purpose (exit 1 too).
+# The Snowflake parse runs without the var, as every other user of the project does.
 #
 # Needs: the project venv (../.venv, or DBT=/path/to/dbt) and a PostgreSQL reachable as user postgres
 # without a password (BRIDGE_PG_HOST / BRIDGE_PG_PORT, default 127.0.0.1:5432). The database bridge_dbt
@@ -66,7 +72,11 @@ cp "${work_dir}/snowflake/target/manifest.json" "${project_dir}/artifacts/snowfl
 run_dbt snowflake-export --quiet run-operation bridge_export --profiles-dir "${work_dir}/snowflake-profiles" \
     > "${project_dir}/artifacts/snowflake/bridge_export.txt"
 
-# (b) PostgreSQL: build, then document.
+# (b) PostgreSQL: build, check source freshness, then document.
+failing_vars='{bridge_failing_test: true}'
+# dbt exits 1 when a node fails (not 2, an error of dbt itself): the failures are checked afterwards.
+run_dbt_failing() { run_dbt "$@" || [[ $? -eq 1 ]]; }
+
 "${python}" - "${pg_host}" "${pg_port}" <<'PY'
 import sys
 import psycopg2
@@ -85,14 +95,30 @@ PY
 # EL tool would land the raw tables before dbt runs.
 run_dbt seed seed --profiles-dir "${project_dir}/profiles"
 SECONDS=0
-run_dbt build build --profiles-dir "${project_dir}/profiles"
+run_dbt_failing build build --vars "${failing_vars}" --profiles-dir "${project_dir}/profiles"
 echo "postgres build took ${SECONDS}s"
+run_dbt_failing freshness source freshness --profiles-dir "${project_dir}/profiles"
+"${python}" - "${work_dir}/build/target/run_results.json" "${work_dir}/freshness/target/sources.json" <<'PY'
+import json
+import sys
+
+build, freshness = (json.load(open(path, encoding="utf-8"))["results"] for path in sys.argv[1:])
+failing = "test.finance.assert_index_months_have_full_trading_days"
+unexpected = [(r["unique_id"], r["status"]) for r in build
+              if r["status"] not in ("success", "pass", "no-op") and (r["unique_id"], r["status"]) != (failing, "fail")]
+if unexpected or (failing, "fail") not in [(r["unique_id"], r["status"]) for r in build]:
+    sys.exit(f"the build should fail {failing} only; it gave {unexpected or 'no failure'}")
+if not freshness or any(r["status"] == "runtime error" for r in freshness):
+    sys.exit(f"dbt source freshness could not check every source: {freshness}")
+PY
 cp "${work_dir}/build/target/run_results.json" "${project_dir}/artifacts/postgres/run_results.json"
-run_dbt docs docs generate --profiles-dir "${project_dir}/profiles"
+cp "${work_dir}/freshness/target/sources.json" "${project_dir}/artifacts/postgres/sources.json"
+run_dbt docs docs generate --vars "${failing_vars}" --profiles-dir "${project_dir}/profiles"
 cp "${work_dir}/docs/target/manifest.json" "${work_dir}/docs/target/catalog.json" "${project_dir}/artifacts/postgres/"
 
 normalize "${project_dir}/artifacts/snowflake/manifest.json" \
     "${project_dir}/artifacts/postgres/manifest.json" \
     "${project_dir}/artifacts/postgres/run_results.json" \
+    "${project_dir}/artifacts/postgres/sources.json" \
     "${project_dir}/artifacts/postgres/catalog.json"
 echo "artifacts written to ${project_dir}/artifacts"

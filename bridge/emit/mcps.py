@@ -54,6 +54,14 @@ def entity_builders(graph: LineageGraph, options: EmitOptions) -> list[Entity]:
 
         instances = [(run, run_instance(run, options.urls)) for run in graph.runs]
         builders += [Entity(str(instance.urn), run, partial(run_mcps, run, instance)) for run, instance in instances]
+    if graph.dbt_results:
+        from bridge.emit.dbt_runs import dbt_run_entities  # as above
+
+        builders += [Entity(*entity) for entity in dbt_run_entities(graph)]
+    if graph.assertions:
+        from bridge.emit.assertions import assertion_mcps, assertion_urn  # DataHub's assertion classes
+
+        builders += [Entity(assertion_urn(a), a, partial(assertion_mcps, a)) for a in graph.assertions]
     return builders
 
 

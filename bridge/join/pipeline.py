@@ -9,7 +9,9 @@
     4. asset datasets          datasets named only by Airflow assets (explicit outlets, events, schedules)
     5. domains                 nodes, then tables, tasks, DAGs and assets (see domains.py)
     6. owners and tags         assets inherit those of the DAGs that produce them
-    7. runs                    DAG runs and task runs; dbt results (run_results, on-run-end exports)
+    7. runs                    DAG runs and task runs; dbt results (run_results, on-run-end exports), each
+                               model, seed and snapshot with the Cosmos task run that executed it; dbt
+                               tests and source freshness as assertions with their results (dbt_tests.py)
     8. legacy comparison       where the old prefix mapping would have put each model
     9. import errors           DAG files Airflow could not import, named in the report
 Before them, the snapshot is scoped (`scope.py`): assets left out when not captured, runs capped per DAG.
@@ -26,6 +28,8 @@ from bridge.join.cosmos_tasks import TaskMatch, match_cosmos_tasks
 from bridge.join.dbt_artifacts import dbt_results, with_catalog
 from bridge.join.dbt_checks import duplicate_node_problems, missing_relation_problems, node_owners, one_per_project
 from bridge.join.dbt_datasets import project_datasets
+from bridge.join.dbt_runs import link_dbt_results
+from bridge.join.dbt_tests import dbt_assertions
 from bridge.join.enrich import (
     asset_datasets,
     assign_dbt_owners,
@@ -74,8 +78,9 @@ def join_lineage(
         jobs=tuple(sorted(jobs, key=lambda j: j.key)),
         domains=domain_entities(datasets, flows, jobs),
         runs=tuple(runs),
-        dbt_results=dbt_results(run_results, owners, settings),
+        dbt_results=link_dbt_results(dbt_results(run_results, owners, settings), runs, jobs),
         problems=tuple(sorted(set(problems), key=lambda p: (p.code, p.location, p.message))),
+        assertions=dbt_assertions(projects, owners, run_results, catalog or {}, settings),
     )
 
 

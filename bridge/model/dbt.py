@@ -64,6 +64,9 @@ class TestInfo:
     column_name: str | None
     attached_node: str | None
     severity: str | None
+    namespace: str | None = None  # the package of a generic test that is not the project's (`dbt_utils`)
+    kwargs: Mapping[str, Any] = field(default_factory=dict)  # the generic test's arguments, as the manifest has them
+    code: str | None = None  # its compiled SQL, else its raw SQL
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,6 +135,7 @@ class DbtProject:
     nodes: Mapping[str, DbtNode]
     groups: Mapping[str, Group] = field(default_factory=dict)
     origin: ProjectOrigin = "manifest"
+    dbt_schema_version: str = ""  # the manifest's schema URL (`https://schemas.getdbt.com/dbt/manifest/v12.json`)
 
     def of_type(self, *resource_types: str) -> list[DbtNode]:
         """Nodes of the given resource types, in unique_id order."""
@@ -139,8 +143,27 @@ class DbtProject:
 
 
 @dataclass(frozen=True, slots=True)
+class FreshnessCriterion:
+    """A source's `warn_after` or `error_after`: `count` periods (minute, hour, day)."""
+
+    count: int
+    period: str
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFreshness:
+    """What `dbt source freshness` found for one source (sources.json): times as dbt wrote them."""
+
+    max_loaded_at: str
+    snapshotted_at: str
+    age_s: float  # max_loaded_at_time_ago_in_s
+    warn_after: FreshnessCriterion | None = None
+    error_after: FreshnessCriterion | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class RunResult:
-    """One node's outcome in a dbt invocation (run, build, test, seed, snapshot)."""
+    """One node's outcome in a dbt invocation (run, build, test, seed, snapshot, source freshness)."""
 
     unique_id: str
     status: str
@@ -149,6 +172,8 @@ class RunResult:
     completed_at: str | None
     message: str | None = None
     failures: int | None = None
+    executed_at: str | None = None  # when its `execute` step started (`started_at` is its compile's start)
+    freshness: SourceFreshness | None = None  # a source's, from sources.json
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,6 +202,8 @@ class CatalogTable:
     table_type: str | None
     owner: str | None
     columns: tuple[CatalogColumn, ...]
+    catalog_schema: str | None = None  # the catalog file's dbt_schema_version and dbt_version
+    catalog_version: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Literal
 
 import msgspec
 
@@ -165,6 +166,67 @@ class DbtResult:
     failures: int | None = None
     message: str | None = None
     read_from: str = ""
+    parent_run: RunKey | None = None  # the Cosmos task run that executed it (join/dbt_runs.py), if found
+
+
+# DataHub's terms for a check (its AssertionStd* enums; `UNIQUE_PROPOTION` is DataHub's spelling).
+AssertionScope = Literal["DATASET_COLUMN", "DATASET_ROWS"]
+AssertionOperator = Literal["NOT_NULL", "EQUAL_TO", "IN", "BETWEEN", "_NATIVE_"]
+AssertionAggregation = Literal["IDENTITY", "UNIQUE_PROPOTION", "_NATIVE_"]
+AssertionResultType = Literal["SUCCESS", "FAILURE", "ERROR"]
+
+
+@dataclass(frozen=True, slots=True)
+class AssertionParameter:
+    value: str
+    type: Literal["NUMBER", "SET"]
+
+
+@dataclass(frozen=True, slots=True)
+class AssertionCheck:
+    """What a dbt test checks, in DataHub's standard terms where it has them (`_NATIVE_` where not)."""
+
+    scope: AssertionScope
+    operator: AssertionOperator
+    aggregation: AssertionAggregation
+    native_type: str  # the test's name
+    column: str | None = None
+    value: AssertionParameter | None = None
+    min_value: AssertionParameter | None = None
+    max_value: AssertionParameter | None = None
+    logic: str | None = None
+    native_parameters: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class AssertionRun:
+    """One evaluation: a test's result in one dbt invocation, or one `dbt source freshness` check."""
+
+    run_id: str  # the dbt invocation
+    timestamp_ms: int
+    status: str  # dbt's: pass, fail, warn, error, ...
+    result: AssertionResultType
+    severity: Literal["HIGH", "LOW"] | None = None
+    native_results: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Assertion:
+    """A dbt test about one node it reads (a test reading several nodes is one assertion per node), or a
+    source's freshness criteria, with its evaluations. `assertee` is a test's node's dbt entity, a
+    source's warehouse table for freshness."""
+
+    dbt_unique_id: str
+    kind: Literal["test", "freshness"]
+    assertee: DatasetKey
+    dbt_platform_instance: str | None = None
+    upstream_unique_id: str | None = None  # the node a test is about
+    names_upstream: bool = False  # the test reads several nodes: its id names which one
+    check: AssertionCheck | None = None  # a test's
+    description: str | None = None
+    properties: Mapping[str, str] = field(default_factory=dict)
+    owners: tuple[str, ...] = ()
+    runs: tuple[AssertionRun, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +240,7 @@ class LineageGraph:
     runs: tuple[Run, ...] = ()
     dbt_results: tuple[DbtResult, ...] = ()
     problems: tuple[Problem, ...] = ()
+    assertions: tuple[Assertion, ...] = ()
 
 
 def graph_to_json(graph: LineageGraph) -> bytes:

@@ -10,7 +10,8 @@
       "run": null, or {"command", "invocation_id", "run_started_at", "results": [...]} after a run
     }
 
-    Each entry of `nodes` carries the fields of the node in manifest.json that a lineage consumer reads,
+    Each entry of `nodes` carries the fields of the node in manifest.json that a lineage consumer reads
+    (a test's SQL as written: the graph a macro sees is never compiled, even in on-run-end),
     under the manifest's own names (so a reader of manifests reads these entries the same way), for the
     active target. Nothing in it depends on the clock or a random id unless `run` is given: exporting
     twice under the same target gives the same document.
@@ -96,7 +97,12 @@
         "access": node.get("access"),
         "tags": node.get("tags") or [],
         "meta": node.get("meta") or {},
-        "test_metadata": {"name": test_metadata.get("name")} if test_metadata else none,
+        "test_metadata": {
+            "name": test_metadata.get("name"),
+            "namespace": test_metadata.get("namespace"),
+            "kwargs": test_metadata.get("kwargs") or {}
+        } if test_metadata else none,
+        "raw_code": node.get("raw_code") if node.resource_type == "test" else none,
         "column_name": node.get("column_name"),
         "attached_node": node.get("attached_node"),
         "owner": node.get("owner") if node.resource_type == "exposure" else none,

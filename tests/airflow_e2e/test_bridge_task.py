@@ -6,6 +6,10 @@ Each test gets its own AIRFLOW_HOME holding one DAG and a SQLite metadata DB (co
 release), so "that DAG's entities" are the whole of both outputs. What a task cannot know while it runs is
 compared apart, each with its reason (`compare_runs`); everything else must be identical.
 
+Every Cosmos task keeps its run_results.json (`dags/_e2e_settings.py`, Cosmos' `callback`) in a folder named
+after the task run, and both sides read them: each model, seed and snapshot dbt built is a dbt
+DataProcessInstance under the instance of the Cosmos task run that built it (`check_dbt_runs`).
+
 `make e2e-airflow` runs this file alone; `make test` includes it. Each release runs on one pytest worker
 (`xdist_group`), so the releases run side by side.
 """
@@ -26,7 +30,10 @@ from typing import Any
 
 import pytest
 import yaml
+from datahub.api.entities.dataprocess.dataprocess_instance import DataProcessInstance
 
+from bridge.emit.runs import instance_urn
+from bridge.model.graph import RunKey
 from tests.airflow_dumps import admin
 from tests.airflow_e2e.environments import RELEASES, Release, ensure_environment
 from tests.dbt_package.dbt_runs import PG_HOST, PG_PORT, copy_project, dbt_executable, run_dbt
@@ -35,6 +42,7 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 DAGS = HERE / "dags"
 LOGICAL_DATE = "2026-01-05T06:00:00+00:00"
+RUN_RESULTS_GLOB = "${BRIDGE_E2E_RUN_RESULTS}/**/*.json"
 CLUSTER = "e2e"
 BRIDGE_SETTINGS = {
     "env": "PROD",
@@ -79,7 +87,8 @@ def dbt_setup(tmp_path_factory: pytest.TempPathFactory, dbt_database: str) -> di
     run_dbt(project, profiles, work, "seed")
     run_dbt(project, profiles, work, "run")
     config = work / "bridge.yml"
-    config.write_text(yaml.safe_dump(BRIDGE_SETTINGS))
+    # The folder is each test's own (run_dag sets the variable), the bridge task substitutes it.
+    config.write_text(yaml.safe_dump(BRIDGE_SETTINGS | {"dbt": {"run_results": [RUN_RESULTS_GLOB]}}))
     return {
         "BRIDGE_E2E_PROJECT": str(project),
         "BRIDGE_E2E_MANIFEST": str(work / "target" / "manifest.json"),
@@ -124,7 +133,9 @@ def run_dag(
     for name in ("_e2e_settings.py", ".airflowignore", f"{dag_id}.py"):
         shutil.copy(DAGS / name, home / "dags" / name)
     connection = connection or json.dumps({"conn_type": "datahub-file", "host": str(emitted)})
-    env = airflow_env(home, {**dbt, "AIRFLOW_CONN_DATAHUB_E2E": connection})
+    env = airflow_env(
+        home, {**dbt, "AIRFLOW_CONN_DATAHUB_E2E": connection, "BRIDGE_E2E_RUN_RESULTS": str(run_results_dir(home))}
+    )
     # Serialized as the scheduler's DAG processor would (Airflow 2's `dags test` does not write it).
     serialize = subprocess.run(
         [str(release.airflow), "dags", "reserialize"], env=env, capture_output=True, text=True, check=False
@@ -141,10 +152,15 @@ def run_dag(
     return f"exit {done.returncode}\n{done.stdout[-6000:]}\n{done.stderr[-6000:]}"
 
 
+def run_results_dir(home: Path) -> Path:
+    """Where the Cosmos tasks of a test's run copy their run_results.json (`keep_run_results`)."""
+    return home / "run_results"
+
+
 def bridge_sync(home: Path, dbt: dict[str, str], out: Path) -> None:
     """`python -m bridge sync` of the metadata DB the run left, with the same settings, into a file."""
     config = dict(BRIDGE_SETTINGS) | {
-        "dbt": {"manifests": [dbt["BRIDGE_E2E_MANIFEST"]]},
+        "dbt": {"manifests": [dbt["BRIDGE_E2E_MANIFEST"]], "run_results": [f"{run_results_dir(home)}/**/*.json"]},
         "airflow_db": {"url": f"sqlite:///{home / 'airflow.db'}"},
         "sink": {"type": "file", "path": str(out)},
     }
@@ -189,6 +205,7 @@ def test_the_bridge_task_emits_what_a_sync_of_the_run_emits(
         assert dag_run_state(home, dag_id) == "failed"  # the teardown's success does not hide dbt's failure
     else:
         assert set(states.values()) == {"success"}, states
+    check_dbt_runs(from_task, home, dag_id)
     airflow3 = release_name.startswith("af3")
     compare_runs(from_task, from_db, dag_id, airflow3, durations=release_name != "af31")
     compare_flow(from_task, from_db, dag_id, airflow3)
@@ -224,21 +241,66 @@ def dag_run_state(home: Path, dag_id: str) -> str:
     return str(state)
 
 
+DATASET = "urn:li:dataset:"
+
+
 def flow_urn(dag_id: str) -> str:
     return f"urn:li:dataFlow:(airflow,{dag_id},{CLUSTER})"
 
 
 def dpi_parents(records: Records) -> dict[str, str]:
-    """DPI URN -> the flow or job it is a run of."""
+    """Airflow's DPI URN -> the flow or job it is a run of (dbt executions, instances of datasets, apart)."""
     return {
         urn: aspects[0]["parentTemplate"]
         for (urn, name), aspects in records.items()
         if name == "dataProcessInstanceRelationships"
+        and not (aspects[0].get("parentTemplate") or "").startswith(DATASET)
     }
 
 
 def job_urn(dag_id: str, task_id: str) -> str:
     return f"urn:li:dataJob:({flow_urn(dag_id)},{task_id})"
+
+
+def check_dbt_runs(records: Records, home: Path, dag_id: str) -> None:
+    """Each model, seed and snapshot in the run_results the Cosmos tasks kept is a dbt DataProcessInstance
+    (`<invocation_id>_<unique_id>`), an instance of the node's dbt dataset whose parent is the instance of the
+    task run that kept the file (named by it: <dag_id>/<run_id>/<task_id>/<map_index>.<try>.<random>.json),
+    with dbt's start, end and status (one without times, if any, stands alone); nothing else is a dbt
+    instance."""
+    folder = run_results_dir(home)
+    expected: dict[str, tuple[str | None, dict[str, Any]]] = {}
+    for path in sorted(folder.glob("*/*/*/*.json")):
+        found_dag, run_id, task_id = path.relative_to(folder).parts[:3]
+        task = RunKey(found_dag, run_id, task_id, int(path.name.split(".")[0]), CLUSTER)
+        assert found_dag == dag_id and (str(instance_urn(task)), "dataProcessInstanceRelationships") in records
+        document = json.loads(path.read_text())
+        for result in document["results"]:
+            if result["unique_id"].split(".")[0] in ("model", "seed", "snapshot"):
+                dbt_id = f"{document['metadata']['invocation_id']}_{result['unique_id']}"
+                urn = str(DataProcessInstance(id=dbt_id, orchestrator="dbt", cluster="PROD").urn)
+                timed = any(t.get("completed_at") for t in result["timing"])
+                expected[urn] = (str(instance_urn(task)) if timed else None, result)
+    assert expected, f"no Cosmos task kept a model's run_results in {folder}"
+    dbt_instances = {
+        urn
+        for (urn, name), aspects in records.items()
+        if name == "dataProcessInstanceRelationships" and (aspects[0].get("parentTemplate") or "").startswith(DATASET)
+    }
+    assert dbt_instances == set(expected)
+    for urn, (parent, result) in expected.items():
+        (relationships,) = records[(urn, "dataProcessInstanceRelationships")]
+        assert relationships.get("parentInstance") == parent, (result["unique_id"], relationships)
+        assert relationships["parentTemplate"].startswith(f"{DATASET}(urn:li:dataPlatform:dbt,")
+        (properties,) = records[(urn, "dataProcessInstanceProperties")]
+        assert properties["customProperties"]["status"] == result["status"]
+        if parent is None:
+            continue
+        end = records[(urn, "dataProcessInstanceRunEvent")][-1]
+        assert end["status"] == "COMPLETE"
+        assert end["result"]["type"] == ("FAILURE" if result["status"] == "error" else "SUCCESS"), (urn, end)
+    if dag_id == "e2e_failing":
+        assert any(r["status"] == "error" for _, r in expected.values()), "stg_employees failed in dbt"
 
 
 # --- what a running task cannot know, compared apart ---------------------------------------------------------

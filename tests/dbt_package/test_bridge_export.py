@@ -80,7 +80,14 @@ def expected_entry(node: dict[str, Any]) -> dict[str, Any]:
         "access": node.get("access"),
         "tags": node.get("tags") or [],
         "meta": node.get("meta") or {},
-        "test_metadata": {"name": test_metadata.get("name")} if test_metadata else None,
+        "test_metadata": {
+            "name": test_metadata.get("name"),
+            "namespace": test_metadata.get("namespace"),
+            "kwargs": test_metadata.get("kwargs") or {},
+        }
+        if test_metadata
+        else None,
+        "raw_code": node.get("raw_code") if node["resource_type"] == "test" else None,
         "column_name": node.get("column_name"),
         "attached_node": node.get("attached_node"),
         "owner": node.get("owner") if node["resource_type"] == "exposure" else None,

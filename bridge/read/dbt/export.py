@@ -9,7 +9,7 @@ same conversion a manifest goes through: given both ways, a project is described
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import BinaryIO
 
@@ -26,6 +26,9 @@ MARKER = "BRIDGE_EXPORT_V1 "
 FORMAT = "dbt-lineage-bridge/export"
 FORMAT_VERSIONS = (1,)
 STDIN = "-"
+# The manifest schema each dbt release writes (dbt-core's changelog): what the project described by an export
+# would have as its manifest's `dbt_schema_version` (DataHub's dbt source shows it on assertions).
+MANIFEST_SCHEMAS = {(1, 5): 9, (1, 6): 10, (1, 7): 11, (1, 8): 12, (1, 9): 12, (1, 10): 12, (1, 11): 12}
 
 _HOW_TO = (
     "Print it with `dbt run-operation bridge_export` (the dbt_lineage_bridge package in packages.yml, then "
@@ -132,7 +135,19 @@ def _export(name: str, number: int, text: bytes, columns: bool) -> DbtExport:
     except msgspec.ValidationError as exc:
         raise ArtifactError(where, f"not a valid export document ({exc})", f"{_HOW_TO}.") from None
     project = build_project(where, document.metadata, 0, document.nodes, document.groups, kind="export")
-    return DbtExport(project, _run_results(where, document))
+    return DbtExport(
+        replace(project, dbt_schema_version=manifest_schema(project.dbt_version)), _run_results(where, document)
+    )
+
+
+def manifest_schema(dbt_version: str) -> str:
+    """The schema URL of the manifest this dbt version writes; empty for a version not in the table."""
+    try:
+        major, minor = (int(part) for part in dbt_version.split(".")[:2])
+    except ValueError:
+        return ""
+    number = MANIFEST_SCHEMAS.get((major, minor))
+    return f"https://schemas.getdbt.com/dbt/manifest/v{number}.json" if number else ""
 
 
 def _run_results(where: str, document: _Document) -> RunResults | None:

@@ -1,5 +1,5 @@
 """Everything a sync reads from dbt, from wherever the configuration says: manifests, exports of the dbt
-package (files, standard input, or dbt run for a project), run results and catalogs."""
+package (files, standard input, or dbt run for a project), run results, source freshness and catalogs."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ def read_dbt(config: DbtConfig, stdin: BinaryIO | None = None) -> DbtInputs:
     run_results = [r for e in exports if (r := e.run_results) is not None]
     return DbtInputs(
         projects=tuple(projects),
-        run_results=(*_read_run_results(config.run_results), *run_results),
+        run_results=(*_read_run_results(config.run_results), *run_results, *_read_sources(config.sources)),
         catalog=_read_catalogs(config.catalogs),
     )
 
@@ -55,6 +55,13 @@ def _read_run_results(patterns: list[str]) -> list[RunResults]:
     from bridge.read.dbt.run_results import read_run_results
 
     return [read_run_results(path) for path in _unique_paths(patterns, "run results")]
+
+
+def _read_sources(patterns: list[str]) -> list[RunResults]:
+    """`dbt source freshness` output (sources.json): its checks are one invocation's results."""
+    from bridge.read.dbt.freshness import read_sources
+
+    return [read_sources(path) for path in _unique_paths(patterns, "sources.json")]
 
 
 def _read_catalogs(patterns: list[str]) -> dict[str, CatalogTable]:

@@ -6,6 +6,8 @@ from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 
+import msgspec
+
 from bridge.errors import ArtifactError
 from bridge.model.dbt import (
     RELATION_TYPES,
@@ -62,6 +64,7 @@ def build_project(
         nodes=converted,
         groups={g.unique_id: _group(g) for g in groups},
         origin=kind,
+        dbt_schema_version=metadata.dbt_schema_version,
     )
 
 
@@ -126,8 +129,14 @@ def _test_info(node: schema.Node) -> TestInfo | None:
     if node.resource_type != "test":
         return None
     attached = node.attached_node or next(iter(node.depends_on.nodes), None)
-    test_name = node.test_metadata.name if node.test_metadata else None
-    return TestInfo(test_name, node.column_name, attached, node.config.severity)
+    test = node.test_metadata or schema.TestMetadata()
+    code = _sql(node.compiled_code) or _sql(node.raw_code)
+    return TestInfo(test.name, node.column_name, attached, node.config.severity, test.namespace, test.kwargs, code)
+
+
+def _sql(raw: msgspec.Raw) -> str | None:
+    """SQL the decoder kept undecoded (a missing field is empty)."""
+    return msgspec.json.decode(raw, type=str | None) if raw else None
 
 
 def _owner(owner: schema.OwnerStruct) -> Owner:

@@ -34,7 +34,7 @@ def read_catalog(path: str | Path) -> dict[str, CatalogTable]:
     checked_schema_version(path, raw, "catalog", SUPPORTED_CATALOG_VERSIONS, "v1")
     parsed = decode(path, raw, "dbt catalog.json", schema.CatalogFile)
     entries = {**parsed.nodes, **parsed.sources}
-    return {uid: _table(uid, entry) for uid, entry in sorted(entries.items())}
+    return {uid: _table(uid, entry, parsed.metadata) for uid, entry in sorted(entries.items())}
 
 
 def _command(args: dict[str, object]) -> str | None:
@@ -53,14 +53,17 @@ def result_from_struct(result: schema.RunResultStruct) -> RunResult:
         completed_at=max(ends) if ends else None,
         message=result.message,
         failures=result.failures,
+        executed_at=next((t.started_at for t in result.timing if t.name == "execute"), None),
     )
 
 
-def _table(unique_id: str, entry: schema.CatalogEntry) -> CatalogTable:
+def _table(unique_id: str, entry: schema.CatalogEntry, metadata: schema.Metadata) -> CatalogTable:
     columns = sorted(entry.columns.values(), key=lambda c: c.index)
     return CatalogTable(
         unique_id=unique_id,
         table_type=entry.metadata.type,
         owner=entry.metadata.owner,
         columns=tuple(CatalogColumn(c.name, c.type, c.index, c.comment) for c in columns),
+        catalog_schema=metadata.dbt_schema_version or None,
+        catalog_version=metadata.dbt_version or None,
     )

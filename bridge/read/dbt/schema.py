@@ -42,6 +42,8 @@ class NodeConfig(msgspec.Struct):
 
 class TestMetadata(msgspec.Struct):
     name: str | None = None
+    namespace: str | None = None
+    kwargs: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
 class Node(msgspec.Struct, kw_only=True):
@@ -71,6 +73,10 @@ class Node(msgspec.Struct, kw_only=True):
     attached_node: str | None = None
     owner: OwnerStruct | None = None
     url: str | None = None
+    # SQL is kept undecoded (a view into the file, skipped like any undeclared field) and decoded for tests
+    # only: a data test's SQL is what DataHub shows as its assertion's logic.
+    raw_code: msgspec.Raw = msgspec.field(default_factory=msgspec.Raw)
+    compiled_code: msgspec.Raw = msgspec.field(default_factory=msgspec.Raw)
 
 
 class ColumnStruct(msgspec.Struct):
@@ -125,6 +131,35 @@ class RunResultsFile(msgspec.Struct):
     metadata: Metadata
     results: list[RunResultStruct] = msgspec.field(default_factory=list)
     args: dict[str, Any] = msgspec.field(default_factory=dict)
+
+
+class FreshnessCriterionStruct(msgspec.Struct):
+    count: int | None = None
+    period: str | None = None
+
+
+class FreshnessCriteria(msgspec.Struct):
+    warn_after: FreshnessCriterionStruct | None = None
+    error_after: FreshnessCriterionStruct | None = None
+
+
+class SourceFreshnessStruct(msgspec.Struct):
+    """One source in sources.json; a `runtime error` has only unique_id, status and error."""
+
+    unique_id: str
+    status: str
+    max_loaded_at: str | None = None
+    snapshotted_at: str | None = None
+    max_loaded_at_time_ago_in_s: float = 0.0
+    criteria: FreshnessCriteria = msgspec.field(default_factory=FreshnessCriteria)
+    execution_time: float = 0.0
+    timing: list[TimingStruct] = msgspec.field(default_factory=list)
+    error: str | int | None = None
+
+
+class SourcesFile(msgspec.Struct):
+    metadata: Metadata
+    results: list[SourceFreshnessStruct] = msgspec.field(default_factory=list)
 
 
 class CatalogColumnStruct(msgspec.Struct):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from _e2e_settings import BRIDGE_CONFIG, CONN_ID, START, execution, profile, project, render
+from _e2e_settings import BRIDGE_CONFIG, CONN_ID, START, execution, operator_args, profile, project, render
 from cosmos import DbtDag
 
 from bridge.airflow import add_bridge_task
@@ -13,6 +13,7 @@ e2e_dbt_dag = DbtDag(
     profile_config=profile(),
     execution_config=execution(),
     render_config=render(),
+    operator_args=operator_args(),
     schedule="@daily",
     start_date=START,
     catchup=False,

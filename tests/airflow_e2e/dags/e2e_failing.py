@@ -3,7 +3,7 @@ that does not exist, so dbt's `stg_employees` fails; the bridge task still runs 
 
 from __future__ import annotations
 
-from _e2e_settings import BRIDGE_CONFIG, CONN_ID, START, execution, profile, project, render
+from _e2e_settings import BRIDGE_CONFIG, CONN_ID, START, execution, operator_args, profile, project, render
 from cosmos import DbtDag
 
 from bridge.airflow import add_bridge_task
@@ -14,6 +14,7 @@ e2e_failing = DbtDag(
     profile_config=profile("no_raw"),
     execution_config=execution(),
     render_config=render(select=["stg_employees"]),
+    operator_args=operator_args(),
     schedule=None,
     start_date=START,
     catchup=False,

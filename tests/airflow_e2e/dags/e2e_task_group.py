@@ -3,7 +3,7 @@ the group."""
 
 from __future__ import annotations
 
-from _e2e_settings import BRIDGE_CONFIG, CONN_ID, START, execution, profile, project, render
+from _e2e_settings import BRIDGE_CONFIG, CONN_ID, START, execution, operator_args, profile, project, render
 from cosmos import DbtTaskGroup
 
 from bridge.airflow import add_bridge_task
@@ -32,6 +32,7 @@ with DAG(
         profile_config=profile(),
         execution_config=execution(),
         render_config=render(select=["+fct_fred_observations"]),
+        operator_args=operator_args(),
     )
     publish = EmptyOperator(task_id="publish")
     extract >> fred >> publish

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import signal
 import subprocess
 import sys
@@ -48,7 +49,8 @@ def test_a_sync_killed_at_any_point_leaves_every_output_whole(tmp_path: Path) ->
     for _ in range(KILLS):
         process = subprocess.Popen(sync_args(LARGE_MANIFEST), cwd=work, stdout=subprocess.DEVNULL,
                                    stderr=subprocess.DEVNULL)  # fmt: skip
-        time.sleep(rng.uniform(0.3, duration))  # before 0.3 s the process is still importing
+        # Before 0.3 s the process is still importing; the outputs are written in the second half of a sync.
+        time.sleep(rng.uniform(0.3, duration) if len(states) % 2 else rng.uniform(duration / 2, duration))
         process.send_signal(signal.SIGKILL)
         process.wait()
         found = outputs(work)
@@ -90,7 +92,7 @@ def test_a_second_sync_on_one_lite_file_waits_for_the_first(tmp_path: Path) -> N
         os.close(holder)
     out, err = waiting.communicate(timeout=120)
     assert waiting.returncode == 0, err
-    assert "emitted: 375 aspects" in out and (tmp_path / "lite" / "datahub.db").exists()
+    assert re.search(r"^emitted: [1-9][0-9]* aspects", out, re.M) and (tmp_path / "lite" / "datahub.db").exists()
 
 
 def test_a_sync_that_cannot_get_the_lite_file_in_time_stops_with_one_line(tmp_path: Path) -> None:

@@ -200,7 +200,8 @@ def test_a_static_token_is_sent_as_bearer_on_every_request(graph: LineageGraph) 
     with serve(FakeGms(tokens={TOKEN})) as gms:
         emit_all(rest(gms.url, token=TOKEN, batch_size=100), graph)
     assert {r.authorization for r in gms.requests} == {f"Bearer {TOKEN}"}
-    assert [r.status for r in gms.requests] == [200] * len(gms.requests) and len(gms.batches) == 5
+    assert [r.status for r in gms.requests] == [200] * len(gms.requests)
+    assert len(gms.batches) == -(-len(list(graph_to_mcps(graph))) // 100) >= 5  # every batch of 100 in one request
 
 
 def test_an_oidc_token_is_fetched_once_and_cached(graph: LineageGraph, sent: Counter[MCP]) -> None:
@@ -239,8 +240,9 @@ def test_a_revoked_oidc_token_is_refreshed_once_on_401(graph: LineageGraph, sent
         sink.emit(graph_to_mcps(graph))
         sink.close()
     first, second = idp.issued
+    accepted = -(-len(list(graph_to_mcps(graph))) // 200)
     assert [(b.status, b.authorization) for b in gms.batches] == [
-        (401, f"Bearer {first}"), (200, f"Bearer {second}"), (200, f"Bearer {second}"), (200, f"Bearer {second}")
+        (401, f"Bearer {first}"), *[(200, f"Bearer {second}")] * accepted
     ]  # fmt: skip
     assert applied(gms) == sent
 
