@@ -6,7 +6,7 @@ This is the only place that knows every edge; each step is a call into read/, jo
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -26,6 +26,8 @@ if TYPE_CHECKING:
     from datahub.emitter.mcp import MetadataChangeProposalWrapper
 
     from bridge.emit.common import EmitOptions
+    from bridge.emit.mcps import Entity
+    from bridge.emit.state import Incremental, Removals, SyncState
 
 Clock = Callable[[], datetime]
 
@@ -97,22 +99,64 @@ def emit_graph(
     if config.state.path is None:
         _emit(config, (proposal for entity in entities for proposal in entity_mcps(entity)), delivered)
         return
-    from itertools import chain
+    from bridge.emit.state import save_state
 
-    from bridge.emit.state import Incremental, load_state, removal_mcps, save_state, unread_dags
-
-    path, identity = Path(config.state.path), state_identity(config)
-    incremental = Incremental(load_state(path, identity), identity, emitter_version(config, snapshot))
-    unread = unread_dags(_unread_dag_ids(graph), config.airflow_cluster)
-    removals = incremental.removals({e.urn for e in entities}, unread, config.state.fail_safe_threshold)
-    remove = config.state.remove_stale_metadata and not removals.held
-    _emit(config, chain(incremental.changed(entities), removal_mcps(removals.urns if remove else ())), delivered)
-    if config.state.remove_stale_metadata and removals.held:
+    path = Path(config.state.path)
+    update = StateUpdate.start(path, graph, config, snapshot, entities, state_identity(config))
+    _emit(config, update.proposals(entities), delivered)
+    if update.held is not None:
         from bridge.errors import FailSafeError
 
-        raise FailSafeError(str(path), removals.message(config.state.fail_safe_threshold))
-    incremental.carry(u for u in (incremental.previous.entities if incremental.previous else {}) if unread(u))
-    save_state(path, incremental.next_state(removals.urns if remove else ()))
+        raise FailSafeError(str(path), update.held)
+    save_state(path, update.next_state())
+
+
+@dataclass(frozen=True, slots=True)
+class StateUpdate:
+    """One incremental emission against a state file (`bridge.emit.state`): the records to send (what changed,
+    and the removals the fail-safe lets through), then the state to save once they were delivered. `held`: why
+    the fail-safe held every removal (the state file is then kept as it was), else None. Used by `emit_graph`
+    and by the DataHub source (`bridge.datahub_source`), which sends through DataHub's pipeline."""
+
+    incremental: Incremental
+    removals: Removals
+    remove: bool
+    unread: Callable[[str], bool]
+    held: str | None
+
+    @classmethod
+    def start(
+        cls,
+        path: Path,
+        graph: LineageGraph,
+        config: BridgeConfig,
+        snapshot: AirflowSnapshot | None,
+        entities: Sequence[Entity],
+        identity: dict[str, str],
+    ) -> StateUpdate:
+        """Load the state at `path` (a StateError if another `identity` wrote it), and decide the removals."""
+        from bridge.emit.state import Incremental, load_state, unread_dags
+
+        threshold = config.state.fail_safe_threshold
+        incremental = Incremental(load_state(path, identity), identity, emitter_version(config, snapshot))
+        unread = unread_dags(_unread_dag_ids(graph), config.airflow_cluster)
+        removals = incremental.removals({e.urn for e in entities}, unread, threshold)
+        remove = config.state.remove_stale_metadata and not removals.held
+        held = removals.message(threshold) if config.state.remove_stale_metadata and removals.held else None
+        return cls(incremental, removals, remove, unread, held)
+
+    def proposals(self, entities: Sequence[Entity]) -> Iterator[MetadataChangeProposalWrapper]:
+        from itertools import chain
+
+        from bridge.emit.state import removal_mcps
+
+        return chain(self.incremental.changed(entities), removal_mcps(self.removals.urns if self.remove else ()))
+
+    def next_state(self) -> SyncState:
+        """The state to save once every proposal was delivered: what was sent, and what was unread kept."""
+        previous = self.incremental.previous
+        self.incremental.carry(u for u in (previous.entities if previous else {}) if self.unread(u))
+        return self.incremental.next_state(self.removals.urns if self.remove else ())
 
 
 def _emit(config: BridgeConfig, proposals: Iterable[MetadataChangeProposalWrapper], delivered: Counter[str]) -> None:
