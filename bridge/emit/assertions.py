@@ -36,7 +36,7 @@ from datahub.metadata.schema_classes import (
 
 from bridge.emit.common import STATUS_ACTIVE, dataset_ownership, mcp, present
 from bridge.emit.urns import urn_of
-from bridge.model.graph import Assertion, AssertionCheck, AssertionParameter, AssertionRun
+from bridge.model.graph import Assertion, AssertionCheck, AssertionParameter, AssertionRun, RunKey
 
 DBT = "dbt"
 
@@ -117,4 +117,15 @@ def run_event(urn: str, assertion: Assertion, run: AssertionRun) -> AssertionRun
         runId=run.run_id,
         result=AssertionResultClass(type=run.result, severity=run.severity, nativeResults=dict(run.native_results)),
         status=AssertionRunStatusClass.COMPLETE,
+        runtimeContext=_task_run(run.task_run),
     )
+
+
+def _task_run(task_run: RunKey | None) -> dict[str, str] | None:
+    """The Cosmos task run that ran the test: its process instance, DAG, task and run (none when dbt ran alone)."""
+    if task_run is None:
+        return None
+    from bridge.emit.runs import instance_urn
+
+    given = {"airflowTaskRun": str(instance_urn(task_run)), "dagId": task_run.dag_id, "taskId": task_run.task_id}
+    return {k: v for k, v in (given | {"runId": task_run.run_id}).items() if v is not None}

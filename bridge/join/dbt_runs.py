@@ -12,19 +12,24 @@ start for the start, its DAG run's end for the end, and none (open) while the ru
 without times of its own (queued, scheduled, or never seen) matches nothing, nor does a result without times.
 Of several candidates, the one with the largest overlap wins, then the first by key (DAG, run, task, map
 index). A result no task run executed stands alone (`parent_run` None).
+
+A test's result is linked the same way to the Cosmos task run that ran it: a test task (`<model>.test`,
+AFTER_EACH) or a build task (BUILD) of a node the test reads. `with_task_runs` then puts that task run on
+the test's assertion runs, so the assertion's result names the Airflow task run that produced it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from bridge.model.graph import DbtResult, Job, JobKey, Run, RunKey
+from bridge.model.graph import Assertion, DbtResult, Job, JobKey, Run, RunKey
 
 # The resource types whose results are executions of a node with a dataset (tests are assertions).
 EXECUTED_TYPES = frozenset({"model", "seed", "snapshot"})
-# The Cosmos roles whose task executes its node (see cosmos_tasks.py).
+# The Cosmos roles whose task executes its node (see cosmos_tasks.py), and those that run its tests.
 EXECUTING_ROLES = frozenset({"run", "seed", "snapshot", "build"})
+TESTING_ROLES = frozenset({"test", "build"})
 _OPEN = float("inf")
 
 
@@ -50,18 +55,44 @@ def is_execution(result: DbtResult) -> bool:
     return resource_type(result.unique_id) in EXECUTED_TYPES
 
 
-def link_dbt_results(results: Sequence[DbtResult], runs: Iterable[Run], jobs: Iterable[Job]) -> tuple[DbtResult, ...]:
-    """The results, each execution of a model, seed or snapshot with the task run that executed it."""
-    windows = task_windows(list(runs), executing_nodes(jobs))
-    return tuple(_linked(result, windows) for result in results)
+def link_dbt_results(
+    results: Sequence[DbtResult],
+    runs: Iterable[Run],
+    jobs: Iterable[Job],
+    tested: Mapping[str, Sequence[str]] | None = None,
+) -> tuple[DbtResult, ...]:
+    """The results, each execution of a model, seed or snapshot with the task run that executed it, and each
+    test's result with the task run that ran it. `tested`: test unique_id -> the nodes it reads."""
+    jobs, runs = list(jobs), list(runs)
+    windows = task_windows(runs, executing_nodes(jobs, EXECUTING_ROLES))
+    test_windows = task_windows(runs, executing_nodes(jobs, TESTING_ROLES))
+    return tuple(
+        _linked(result, windows, (result.unique_id,))
+        if is_execution(result)
+        else _linked(result, test_windows, (tested or {}).get(result.unique_id, ()))
+        for result in results
+    )
 
 
-def executing_nodes(jobs: Iterable[Job]) -> dict[JobKey, str]:
-    """Cosmos tasks that execute a node -> that node."""
+def with_task_runs(assertions: Iterable[Assertion], results: Iterable[DbtResult]) -> tuple[Assertion, ...]:
+    """Assertions whose runs name the Cosmos task run that ran the test in that invocation, where one did."""
+    ran = {(r.invocation_id, r.unique_id): r.parent_run for r in results if r.parent_run is not None}
+    if not ran:
+        return tuple(assertions)
+    return tuple(
+        replace(a, runs=tuple(replace(run, task_run=ran.get((run.run_id, a.dbt_unique_id))) for run in a.runs))
+        if a.kind == "test"
+        else a
+        for a in assertions
+    )
+
+
+def executing_nodes(jobs: Iterable[Job], roles: frozenset[str]) -> dict[JobKey, str]:
+    """Cosmos tasks in one of these roles -> their node."""
     return {
         job.key: job.dbt_unique_id
         for job in jobs
-        if job.dbt_unique_id and job.properties.get("cosmos_role", "run") in EXECUTING_ROLES
+        if job.dbt_unique_id and job.properties.get("cosmos_role", "run") in roles
     }
 
 
@@ -87,13 +118,14 @@ def _window(run: Run, dag_run: Run | None) -> _Window | None:
     return _Window(run.key, start, _OPEN if end is None else end)
 
 
-def _linked(result: DbtResult, windows: dict[str, list[_Window]]) -> DbtResult:
+def _linked(result: DbtResult, windows: dict[str, list[_Window]], nodes: Iterable[str]) -> DbtResult:
+    """The result with the task run, among those of `nodes`, whose window meets it best."""
     start = result.start_ms if result.start_ms is not None else result.end_ms
     end = result.end_ms if result.end_ms is not None else result.start_ms
-    if not is_execution(result) or start is None or end is None:
+    if start is None or end is None:
         return result
     candidates = []
-    for window in windows.get(result.unique_id, ()):
+    for window in (w for node in nodes for w in windows.get(node, ())):
         shared = window.overlap(start, end)
         if shared is not None:
             key = window.key

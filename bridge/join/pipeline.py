@@ -28,7 +28,7 @@ from bridge.join.cosmos_tasks import TaskMatch, match_cosmos_tasks
 from bridge.join.dbt_artifacts import dbt_results, with_catalog
 from bridge.join.dbt_checks import duplicate_node_problems, missing_relation_problems, node_owners, one_per_project
 from bridge.join.dbt_datasets import project_datasets
-from bridge.join.dbt_runs import link_dbt_results
+from bridge.join.dbt_runs import link_dbt_results, with_task_runs
 from bridge.join.dbt_tests import dbt_assertions
 from bridge.join.enrich import (
     asset_datasets,
@@ -72,15 +72,17 @@ def join_lineage(
     problems += [*snapshot.problems, *_unmatched(matches), *domain_problems, *_limitations(snapshot)]
     problems += _import_errors(snapshot)
     problems += legacy_prefix_problems(projects, settings.legacy_prefix_mapping)
+    tested = {uid: owner.nodes[uid].depends_on for uid, owner in owners.items() if uid.startswith("test.")}
+    results = link_dbt_results(dbt_results(run_results, owners, settings), runs, jobs, tested)
     return LineageGraph(
         datasets=tuple(sorted(datasets, key=lambda d: d.key)),
         flows=tuple(sorted(flows, key=lambda f: f.dag_id)),
         jobs=tuple(sorted(jobs, key=lambda j: j.key)),
         domains=domain_entities(datasets, flows, jobs),
         runs=tuple(runs),
-        dbt_results=link_dbt_results(dbt_results(run_results, owners, settings), runs, jobs),
+        dbt_results=results,
         problems=tuple(sorted(set(problems), key=lambda p: (p.code, p.location, p.message))),
-        assertions=dbt_assertions(projects, owners, run_results, catalog or {}, settings),
+        assertions=with_task_runs(dbt_assertions(projects, owners, run_results, catalog or {}, settings), results),
     )
 
 

@@ -208,6 +208,7 @@ class AssertionRun:
     result: AssertionResultType
     severity: Literal["HIGH", "LOW"] | None = None
     native_results: Mapping[str, str] = field(default_factory=dict)
+    task_run: RunKey | None = None  # the Cosmos task run that ran the test (join/dbt_runs.py), if found
 
 
 @dataclass(frozen=True, slots=True)

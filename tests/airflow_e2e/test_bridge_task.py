@@ -23,6 +23,7 @@ import socket
 import subprocess
 import sys
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
@@ -206,6 +207,7 @@ def test_the_bridge_task_emits_what_a_sync_of_the_run_emits(
     else:
         assert set(states.values()) == {"success"}, states
     check_dbt_runs(from_task, home, dag_id)
+    check_test_runs(from_task, home, must_have=dag_id != "e2e_failing")
     airflow3 = release_name.startswith("af3")
     compare_runs(from_task, from_db, dag_id, airflow3, durations=release_name != "af31")
     compare_flow(from_task, from_db, dag_id, airflow3)
@@ -301,6 +303,27 @@ def check_dbt_runs(records: Records, home: Path, dag_id: str) -> None:
         assert end["result"]["type"] == ("FAILURE" if result["status"] == "error" else "SUCCESS"), (urn, end)
     if dag_id == "e2e_failing":
         assert any(r["status"] == "error" for _, r in expected.values()), "stg_employees failed in dbt"
+
+
+def check_test_runs(records: Records, home: Path, must_have: bool) -> None:
+    """Each test result a Cosmos test task kept is an assertion run naming that task run (runtimeContext);
+    `must_have`: the DAG ran tests (the failing DAG's tests are never reached)."""
+    folder = run_results_dir(home)
+    expected: Counter[str] = Counter()
+    for path in sorted(folder.glob("*/*/*/*.json")):
+        dag_id, run_id, task_id = path.relative_to(folder).parts[:3]
+        task = RunKey(dag_id, run_id, task_id, int(path.name.split(".")[0]), CLUSTER)
+        results = json.loads(path.read_text())["results"]
+        expected[str(instance_urn(task))] += sum(1 for r in results if r["unique_id"].startswith("test."))
+    named: Counter[str] = Counter(
+        event["runtimeContext"]["airflowTaskRun"]
+        for (_, name), events in records.items()
+        if name == "assertionRunEvent"
+        for event in events
+        if event.get("runtimeContext")
+    )
+    assert named == +expected, (named, expected)
+    assert named or not must_have, f"no test result kept in {folder}"
 
 
 # --- what a running task cannot know, compared apart ---------------------------------------------------------

@@ -149,3 +149,20 @@ def test_the_graphs_assertions_are_emitted_as_datahub_serialises_them(graph: Lin
     assert results == {"SUCCESS", "FAILURE"}
     cache: dict[int, object] = {}
     assert all(file_record(p, cache) == p.to_obj(simplified_structure=True) for p in proposals)
+
+
+def test_a_run_the_cosmos_test_task_ran_names_that_task_run() -> None:
+    from bridge.emit.assertions import run_event
+    from bridge.emit.runs import instance_urn
+    from bridge.model.graph import RunKey
+
+    task = RunKey("finance_dbt", "manual__2026-01-05", "orders.test")
+    run = AssertionRun("inv-1", 1795842002000, "pass", "SUCCESS", task_run=task)
+    event = run_event("urn:li:assertion:x", not_null(), run)
+    assert event.runtimeContext == {
+        "airflowTaskRun": str(instance_urn(task)),
+        "dagId": "finance_dbt",
+        "taskId": "orders.test",
+        "runId": "manual__2026-01-05",
+    }
+    assert run_event("urn:li:assertion:x", not_null(), replace(run, task_run=None)).runtimeContext is None

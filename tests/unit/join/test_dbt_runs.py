@@ -127,3 +127,24 @@ def test_the_join_links_results_to_the_cosmos_task_run(postgres_project: DbtProj
     graph = join_lineage([postgres_project], snapshot, JoinSettings(), [results])
     linked = {r.unique_id: r.parent_run for r in graph.dbt_results}
     assert linked == {MODEL: RunKey(DAG, "r1", "dim_securities.run"), FRED: None}
+
+
+TEST = "test.finance.not_null_dim_securities_security_id.3c608c08ef"
+
+
+def test_a_tests_result_is_linked_to_the_task_that_ran_it_and_its_assertion_runs_name_it() -> None:
+    from bridge.join.dbt_runs import with_task_runs
+    from bridge.model.graph import Assertion, AssertionRun
+
+    runs = [task_run("dim_securities.run", 100, 200), task_run("dim_securities.test", 200, 300)]
+    jobs = [job("dim_securities.run"), job("dim_securities.test", role="test")]
+    test_result = DbtResult("inv-1", "test", TEST, None, "pass", 220, 230, 0.1)
+    (linked,) = link_dbt_results([test_result], runs, jobs, {TEST: (MODEL,)})
+    assert linked.parent_run == RunKey(DAG, "r1", "dim_securities.test")
+    (unlinked,) = link_dbt_results([test_result], runs, jobs)  # no node known for the test: alone
+    assert unlinked.parent_run is None
+    ran = AssertionRun("inv-1", 220, "pass", "SUCCESS")
+    elsewhere = AssertionRun("inv-2", 990, "pass", "SUCCESS")  # another invocation: dbt ran it outside Airflow
+    assertion = Assertion(TEST, "test", DatasetKey("dbt", "finance.public.dim_securities"), runs=(ran, elsewhere))
+    (found,) = with_task_runs([assertion], [linked])
+    assert [r.task_run for r in found.runs] == [RunKey(DAG, "r1", "dim_securities.test"), None]
