@@ -11,7 +11,10 @@ a task: a finished task is seen finished, not timed), the other is the bound tha
 start for the start, its DAG run's end for the end, and none (open) while the run has not ended. A task run
 without times of its own (queued, scheduled, or never seen) matches nothing, nor does a result without times.
 Of several candidates, the one with the largest overlap wins, then the first by key (DAG, run, task, map
-index). A result no task run executed stands alone (`parent_run` None).
+index). When the best overlaps tie and the windows are not the runs' own times (a task whose start Airflow did
+not record spans its DAG run's start to its end), the task that ended first after dbt did ran it; if they
+ended at the same moment (Airflow 3 inside a task: all seen finished at once), none is chosen. A result no
+task run executed, or whose task run cannot be told, stands alone (`parent_run` None).
 
 A test's result is linked the same way to the Cosmos task run that ran it: a test task (`<model>.test`,
 AFTER_EACH) or a build task (BUILD) of a node the test reads. `with_task_runs` then puts that task run on
@@ -38,6 +41,7 @@ class _Window:
     key: RunKey
     start_ms: int
     end_ms: float  # _OPEN while the run has not ended
+    exact: bool = True  # both bounds are the task run's own times
 
     def overlap(self, start_ms: int, end_ms: int) -> float | None:
         """Milliseconds both windows share; None when they do not meet."""
@@ -115,7 +119,8 @@ def _window(run: Run, dag_run: Run | None) -> _Window | None:
     if start is None:
         return None
     end = run.end_ms if run.end_ms is not None else dag_run.end_ms if dag_run else None
-    return _Window(run.key, start, _OPEN if end is None else end)
+    exact = run.start_ms is not None and run.end_ms is not None
+    return _Window(run.key, start, _OPEN if end is None else end, exact)
 
 
 def _linked(result: DbtResult, windows: dict[str, list[_Window]], nodes: Iterable[str]) -> DbtResult:
@@ -124,12 +129,22 @@ def _linked(result: DbtResult, windows: dict[str, list[_Window]], nodes: Iterabl
     end = result.end_ms if result.end_ms is not None else result.start_ms
     if start is None or end is None:
         return result
-    candidates = []
+    candidates: list[tuple[tuple[float, str, str, str, int], _Window]] = []
     for window in (w for node in nodes for w in windows.get(node, ())):
         shared = window.overlap(start, end)
         if shared is not None:
             key = window.key
-            candidates.append(((-shared, key.dag_id, key.run_id, key.task_id or "", key.map_index), key))
+            candidates.append(((-shared, key.dag_id, key.run_id, key.task_id or "", key.map_index), window))
     if not candidates:
         return result
-    return replace(result, parent_run=min(candidates, key=lambda pair: pair[0])[1])
+    candidates.sort(key=lambda pair: pair[0])
+    window = candidates[0][1]
+    tied = [w for rank, w in candidates if rank[0] == candidates[0][0][0]]
+    if len(tied) > 1 and not all(w.exact for w in tied):
+        # Windows bounded by their DAG run, not by their own start: the task that ended first after dbt did ran
+        # it; when they ended alike (Airflow 3 inside a task: all seen finished at once), it is unknown.
+        tied.sort(key=lambda w: w.end_ms)
+        if tied[0].end_ms == tied[1].end_ms:
+            return result
+        window = tied[0]
+    return replace(result, parent_run=window.key)

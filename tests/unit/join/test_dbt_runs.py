@@ -148,3 +148,27 @@ def test_a_tests_result_is_linked_to_the_task_that_ran_it_and_its_assertion_runs
     assertion = Assertion(TEST, "test", DatasetKey("dbt", "finance.public.dim_securities"), runs=(ran, elsewhere))
     (found,) = with_task_runs([assertion], [linked])
     assert [r.task_run for r in found.runs] == [RunKey(DAG, "r1", "dim_securities.test"), None]
+
+
+def test_tied_windows_known_only_from_the_dag_run_and_when_seen_link_nothing() -> None:
+    """Airflow 3 inside a task: two finished test tasks of the nodes a test reads both span the DAG run's
+    start to the moment they were seen, so which one ran the test is unknown."""
+    other = "model.finance.dim_country"
+    runs = [dag_run(0, None), task_run("dim_securities.test", None, 500), task_run("dim_country.test", None, 500)]
+    jobs = [job("dim_securities.test", role="test"), job("dim_country.test", other, role="test")]
+    test_result = DbtResult("inv-1", "test", TEST, None, "pass", 220, 230, 0.1)
+    (linked,) = link_dbt_results([test_result], runs, jobs, {TEST: (MODEL, other)})
+    assert linked.parent_run is None
+    timed = [dag_run(0, None), task_run("dim_securities.test", 200, 300), task_run("dim_country.test", 200, 300)]
+    (linked,) = link_dbt_results([test_result], timed, jobs, {TEST: (MODEL, other)})
+    assert linked.parent_run == RunKey(DAG, "r1", "dim_country.test")  # own times: the first by key
+
+
+def test_of_tied_windows_without_own_starts_the_task_that_ended_first_after_dbt_ran_it() -> None:
+    """Airflow 2's `dags test` records no start: every test task spans the DAG run's start to its own end."""
+    other = "model.finance.dim_country"
+    runs = [dag_run(0, None), task_run("dim_country.test", None, 240), task_run("dim_securities.test", None, 900)]
+    jobs = [job("dim_securities.test", role="test"), job("dim_country.test", other, role="test")]
+    test_result = DbtResult("inv-1", "test", TEST, None, "pass", 220, 230, 0.1)
+    (linked,) = link_dbt_results([test_result], runs, jobs, {TEST: (MODEL, other)})
+    assert linked.parent_run == RunKey(DAG, "r1", "dim_country.test")
