@@ -72,7 +72,8 @@ def dbt_run_entities(graph: LineageGraph) -> list[tuple[str, object, Builder]]:
     for result in graph.dbt_results:
         if is_emitted(result):
             instance = dbt_run_instance(result, warehouse, runs)
-            made_from = (result, tuple(instance.outlets), instance.type)
+            sibling = warehouse.get(result.dataset) if result.dataset else None
+            made_from = (result, sibling, instance.type)  # plain values: what --state hashes
             found.append((str(instance.urn), made_from, partial(dbt_run_mcps, result, instance)))
     return found
 

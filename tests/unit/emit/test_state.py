@@ -10,7 +10,13 @@ from bridge.emit.common import EmitOptions
 from bridge.emit.mcps import graph_entities
 from bridge.emit.state import Incremental, SyncState, load_state, save_state, unread_dags
 from bridge.errors import StateError
+from bridge.join.pipeline import join_lineage
+from bridge.join.settings import JoinSettings
+from bridge.model.dbt import DbtProject
 from bridge.model.graph import Flow, Job, JobKey, LineageGraph
+from bridge.read.dbt.freshness import read_sources
+from bridge.read.dbt.run_results import read_run_results
+from tests.conftest import POSTGRES_ARTIFACTS
 
 IDENTITY = {"env": "PROD", "sink": "datahub-lite default"}
 
@@ -91,3 +97,17 @@ def test_state_files_are_refused_when_corrupt_or_of_another_setup(tmp_path: Path
     path.write_bytes(b"[1, 2")
     with pytest.raises(StateError, match=r"is not a state file this bridge wrote .*to start over"):
         load_state(path, IDENTITY)
+
+
+def test_every_kind_of_entity_has_a_value_to_compare(postgres_project: DbtProject) -> None:
+    """Runs, dbt executions, assertions and freshness checks too: a second sync of them sends nothing."""
+    results = [
+        read_run_results(POSTGRES_ARTIFACTS / "run_results.json"),
+        read_sources(POSTGRES_ARTIFACTS / "sources.json"),
+    ]
+    graph = join_lineage([postgres_project], None, JoinSettings(), results)
+    assert graph.assertions and graph.dbt_results
+    first, incremental = _sync(graph, None)
+    kinds = {line.split(":")[2] for line in first}
+    assert {"assertion", "dataProcessInstance", "dataset"} <= kinds
+    assert _sync(graph, incremental.next_state(()))[0] == []
