@@ -160,9 +160,14 @@ class BridgeSource(Source):
         if update.held is not None:
             self.report.failure(message="stale-entity removal held by the fail-safe", context=update.held,
                                 title="fail-safe")  # fmt: skip
-        if not (self.ctx.dry_run_mode or self.ctx.preview_mode):
+        writes = not (self.ctx.dry_run_mode or self.ctx.preview_mode)
+        if writes:
             self.ctx.register_checkpointer(StateFileCommit(path, update, self.report, self.redact))
-        yield from update.proposals(entities)
+        try:
+            yield from update.proposals(entities)
+        finally:
+            if writes:  # replaced by the whole state after a run without errors (StateFileCommit)
+                update.save_partial(path)
         self.report.unchanged_entities = update.incremental.skipped
         for urn in sorted(update.removals.urns if update.remove else ()):
             self.report.report_stale_entity_soft_deleted(urn)
@@ -200,14 +205,15 @@ def removable_entities(
     handler: StaleEntityRemovalHandler, stream: Iterable[MetadataWorkUnit]
 ) -> Iterable[MetadataWorkUnit]:
     """DataHub's `auto_stale_entity_removal`, told only of the entities of the kinds the bridge removes
-    (`bridge.emit.state.REMOVABLE`): a run (DataProcessInstance) is history that ages out, and a domain may be
-    anyone's; neither enters DataHub's checkpoint, so neither is ever soft-deleted by it."""
+    (`bridge.emit.state.REMOVABLE`) whose `status` it sends: a run (DataProcessInstance) is history that ages
+    out, a domain may be anyone's, and a warehouse table the bridge names beside its dbt model is the
+    warehouse connector's; none enters DataHub's checkpoint, so none is ever soft-deleted by it."""
     from bridge.emit.state import REMOVABLE, entity_kind
 
     for workunit in stream:
         urn = workunit.get_urn()
-        if entity_kind(urn) in REMOVABLE:
-            handler.add_entity_to_state(type="", urn=urn)
+        if entity_kind(urn) in REMOVABLE and getattr(workunit.metadata, "aspectName", None) == "status":
+            handler.add_entity_to_state(type="", urn=urn)  # the bridge sends its status: it may remove it
         yield workunit
     yield from handler.gen_removed_entity_workunits()
 

@@ -138,7 +138,7 @@ class StateError(BridgeError):
 
 class FailSafeError(StateError):
     """A sync would soft-delete more than the fail-safe share of what earlier syncs emitted: it removed
-    nothing and kept its state file as it was."""
+    nothing, and its state file still holds those entities."""
 
     def __init__(self, path: str, message: str) -> None:
         self.path = path

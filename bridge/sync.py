@@ -103,12 +103,16 @@ def emit_graph(
 
     path = Path(config.state.path)
     update = StateUpdate.start(path, graph, config, snapshot, entities, state_identity(config))
-    _emit(config, update.proposals(entities), delivered)
+    try:
+        _emit(config, update.proposals(entities), delivered)
+    except BaseException:
+        update.save_partial(path)
+        raise
+    save_state(path, update.next_state())
     if update.held is not None:
         from bridge.errors import FailSafeError
 
         raise FailSafeError(str(path), update.held)
-    save_state(path, update.next_state())
 
 
 @dataclass(frozen=True, slots=True)
@@ -153,10 +157,21 @@ class StateUpdate:
         return chain(self.incremental.changed(entities), removal_mcps(self.removals.urns if self.remove else ()))
 
     def next_state(self) -> SyncState:
-        """The state to save once every proposal was delivered: what was sent, and what was unread kept."""
+        """The state to save once every proposal was delivered: what was sent, what was unread kept, and, when
+        the fail-safe held the removals, the gone entities as they were (to be held, or removed, next time)."""
         previous = self.incremental.previous
         self.incremental.carry(u for u in (previous.entities if previous else {}) if self.unread(u))
+        if self.held is not None:
+            self.incremental.carry(self.removals.urns)
         return self.incremental.next_state(self.removals.urns if self.remove else ())
+
+    def save_partial(self, path: Path) -> None:
+        """After a failure part way: the previous state less what was handed to the sink (`Incremental`)."""
+        from bridge.emit.state import save_state
+
+        partial = self.incremental.partial_state()
+        if partial is not None:
+            save_state(path, partial)
 
 
 def _emit(config: BridgeConfig, proposals: Iterable[MetadataChangeProposalWrapper], delivered: Counter[str]) -> None:

@@ -8,14 +8,17 @@ With it, a sync
 - skips an entity whose value is unchanged (same hash, same bridge and emit options): nothing is built;
 - builds a changed entity's MCPs and sends only those whose hash is new (a run's end event, a changed
   description), so a run that finished since sends its end, not its start again;
-- soft-deletes (`status.removed`) the DAGs, tasks, datasets and assertions an earlier sync emitted that are
-  gone; a run is history, it ages out and is never removed. An entity that comes back is sent whole, its
-  `status` saying it is not removed;
+- soft-deletes (`status.removed`) the DAGs, tasks, datasets and assertions an earlier sync emitted, with
+  their `status`, that are gone; a run is history, it ages out and is never removed, and a warehouse table
+  the bridge only names beside its dbt model is the warehouse connector's. An entity that comes back is sent
+  whole, its `status` saying it is not removed;
 - neither removes nor forgets an entity whose source could not be read this time (a DAG whose serialized
   row is corrupt);
 - holds every removal when one kind of entity would lose more than `fail_safe_threshold` percent of what it
-  had (an emptied Airflow DB, a manifest of another project): it removes nothing, keeps its state file as it
-  was, and fails saying how to force it.
+  had (an emptied Airflow DB, a manifest of another project): it removes nothing, remembers the gone entities
+  as they were (so the next sync holds them again, or removes them when forced), and fails saying how;
+- when it stops after handing records to the sink (a sink error), keeps the previous state without the
+  entities it sent records of, so the next sync sends those whole again.
 """
 
 from __future__ import annotations
@@ -111,9 +114,9 @@ class Removals:
     def message(self, threshold: float) -> str:
         return (
             f"removals held: this sync would soft-delete {', '.join(self.held)} of what earlier syncs emitted, "
-            f"more than the fail-safe threshold of {threshold:g}%. Nothing was removed and the state file was "
-            "kept. If those entities are really gone (not an emptied source or a wrong configuration), run again "
-            "with --fail-safe-threshold 100 (state.fail_safe_threshold) to remove them."
+            f"more than the fail-safe threshold of {threshold:g}%. Nothing was removed (the state file still "
+            "holds them). If those entities are really gone (not an emptied source or a wrong configuration), "
+            "run again with --fail-safe-threshold 100 (state.fail_safe_threshold) to remove them."
         )
 
 
@@ -126,6 +129,7 @@ class Incremental:
     emitter: str
     entities: dict[str, EntityState] = field(default_factory=dict)
     skipped: int = 0  # entities not rebuilt: unchanged since the last sync
+    touched: set[str] = field(default_factory=set)  # entities some of whose records were handed to the sink
 
     def changed(self, entities: Iterable[Entity]) -> Iterator[MetadataChangeProposalWrapper]:
         previous = self.previous.entities if self.previous else {}
@@ -140,11 +144,13 @@ class Incremental:
                 self.skipped += 1
                 continue
             sent: dict[str, list[str]] = {}
+            known = {name: set(digests) for name, digests in before.aspects.items()} if before else {}
             for proposal in entity_mcps(entity):
                 name = proposal.aspectName or ""
                 digest = aspect_hash(proposal, serialised)
                 sent.setdefault(name, []).append(digest)
-                if before is None or digest not in before.aspects.get(name, ()):
+                if digest not in known.get(name, ()):
+                    self.touched.add(entity.urn)
                     yield proposal
             self.entities[entity.urn] = EntityState(fingerprint, sent)
 
@@ -153,13 +159,9 @@ class Incremental:
         fail-safe holds it: per group, the share of what the previous state had."""
         if self.previous is None:
             return Removals((), ())
-        removed = set(self.previous.removed)
-        had = Counter(REMOVABLE[kind] for urn in self.previous.entities if (kind := entity_kind(urn)) in REMOVABLE)
-        gone = tuple(
-            urn
-            for urn in self.previous.entities
-            if urn not in current and urn not in removed and entity_kind(urn) in REMOVABLE and not unread(urn)
-        )
+        removable = [urn for urn, state in self.previous.entities.items() if _removable(urn, state)]
+        had = Counter(REMOVABLE[entity_kind(urn)] for urn in removable)
+        gone = tuple(urn for urn in removable if urn not in current and not unread(urn))
         lost = Counter(REMOVABLE[entity_kind(urn)] for urn in gone)
         held = tuple(
             f"{group}: {count} of {had[group]} ({100 * count / had[group]:.0f}%)"
@@ -167,6 +169,15 @@ class Incremental:
             if 100 * count / had[group] > threshold
         )
         return Removals(gone, held)
+
+    def partial_state(self) -> SyncState | None:
+        """The state to keep when a sync stopped after handing records to the sink (a sink error, removals
+        held): the previous one without the entities whose records went out, so that the next sync sends
+        those whole again; None when there was no previous state (the next sync sends everything anyway)."""
+        if self.previous is None:
+            return None
+        kept = {urn: state for urn, state in self.previous.entities.items() if urn not in self.touched}
+        return SyncState(STATE_VERSION, self.identity, self.previous.emitter, kept, list(self.previous.removed))
 
     def carry(self, urns: Iterable[str]) -> None:
         """Keep the previous state of entities this sync could not read."""
@@ -180,6 +191,12 @@ class Incremental:
         before = set(self.previous.removed) if self.previous else set()
         removed = sorted((before | set(removed_now)) - set(self.entities))
         return SyncState(STATE_VERSION, self.identity, self.emitter, dict(sorted(self.entities.items())), removed)
+
+
+def _removable(urn: str, state: EntityState) -> bool:
+    """A kind the bridge removes, and an entity whose `status` the bridge sends: a warehouse table that only
+    a dbt sibling names is the warehouse connector's to remove, not the bridge's."""
+    return entity_kind(urn) in REMOVABLE and "status" in state.aspects
 
 
 def removal_mcps(urns: Iterable[str]) -> list[MetadataChangeProposalWrapper]:

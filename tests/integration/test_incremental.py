@@ -177,9 +177,42 @@ def test_an_emptied_airflow_db_trips_the_fail_safe_and_removes_nothing(
     result, sent = syncs.run()
     assert isinstance(result.failure, FailSafeError)
     assert "DAGs and tasks" in str(result.failure) and "--fail-safe-threshold 100" in str(result.failure)
-    assert removed(sent) == set() and syncs.state.read_bytes() == kept
+    assert removed(sent) == set()
+    before, after = orjson.loads(kept)["entities"], orjson.loads(syncs.state.read_bytes())["entities"]
+    held = {urn for urn in before if urn.startswith(("urn:li:dataFlow:", "urn:li:dataJob:"))}
+    assert held and all(after[urn] == before[urn] for urn in held)  # still there, to be held or removed
     forced, gone = syncs.run(state={"path": str(syncs.state), "fail_safe_threshold": 100})
     assert forced.failure is None and any(",finance_dbt," in urn for urn in removed(gone))
+
+
+def test_after_a_hold_the_next_sync_sends_what_the_held_one_changed(airflow: tuple[str, str], tmp_path: Path) -> None:
+    """A sync without Airflow holds the removals but sends the datasets without Airflow's tags and owners;
+    with Airflow back, the next sync sends them again."""
+    syncs = Syncs(tmp_path, airflow[1])
+    syncs.run()
+    syncs.dsn = None
+    held, stripped = syncs.run()
+    assert isinstance(held.failure, FailSafeError) and stripped
+    syncs.dsn = airflow[1]
+    result, back = syncs.run()
+    assert result.failure is None
+    assert {(r["entityUrn"], r["aspectName"]) for r in stripped} <= {(r["entityUrn"], r["aspectName"]) for r in back}
+
+
+def test_a_warehouse_table_is_not_the_bridges_to_remove(tmp_path: Path) -> None:
+    syncs = Syncs(tmp_path, None)
+    syncs.run()
+    manifest = orjson.loads(MANIFEST.read_bytes())
+    del manifest["nodes"]["model.finance.fct_index_performance"]
+    smaller = tmp_path / "manifest.json"
+    smaller.write_bytes(orjson.dumps(manifest))
+    result, sent = syncs.run(smaller)
+    assert result.failure is None
+    dbt = "urn:li:dataset:(urn:li:dataPlatform:dbt,bridge_dbt.marts.fct_index_performance,PROD)"
+    assert dbt in removed(sent) and not any(",bridge_dbt.marts.fct_index_performance," in urn and "postgres" in urn
+                                            for urn in removed(sent))  # fmt: skip
+    result, back = syncs.run()
+    assert {r["entityUrn"]: r["aspect"]["json"]["removed"] for r in back if r["aspectName"] == "status"}[dbt] is False
 
 
 def test_a_failed_read_removes_nothing_and_keeps_the_state(tmp_path: Path, worker_id: str) -> None:

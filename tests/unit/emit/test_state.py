@@ -111,3 +111,15 @@ def test_every_kind_of_entity_has_a_value_to_compare(postgres_project: DbtProjec
     kinds = {line.split(":")[2] for line in first}
     assert {"assertion", "dataProcessInstance", "dataset"} <= kinds
     assert _sync(graph, incremental.next_state(()))[0] == []
+
+
+def test_a_sync_stopped_part_way_keeps_the_previous_state_less_what_it_handed_over() -> None:
+    _, incremental = _sync(_graph("d1", "d2"), None)
+    previous = incremental.next_state(())
+    stopped = Incremental(previous, IDENTITY, "v1")
+    stream = stopped.changed(graph_entities(_graph("d1", "d2", description="new"), EmitOptions()))
+    first = next(stream)  # the sink took one record, then failed
+    assert first.entityUrn == "urn:li:dataFlow:(airflow,d1,prod)"
+    partial = stopped.partial_state()
+    assert partial is not None and set(partial.entities) == set(previous.entities) - {first.entityUrn}
+    assert Incremental(None, IDENTITY, "v1").partial_state() is None  # no state before: everything goes again
