@@ -34,7 +34,6 @@ from bridge.model.graph import DatasetKey, DbtResult, LineageGraph, Run, RunKey
 from bridge.redact import Redactor
 
 ORCHESTRATOR = "dbt"
-EXECUTED_TYPES = frozenset({"model", "seed", "snapshot"})
 MESSAGE_LIMIT = 2000
 
 # Every status dbt writes (NodeStatus / RunStatus) -> DataHub's result. A warning still built the node; a
@@ -56,8 +55,7 @@ Builder = Callable[[], list[MetadataChangeProposalWrapper]]
 
 def is_emitted(result: DbtResult) -> bool:
     """A model, seed or snapshot execution with an invocation id and a dbt dataset."""
-    executed = result.unique_id.split(".", 1)[0] in EXECUTED_TYPES
-    return executed and result.dataset is not None and bool(result.invocation_id)
+    return result.is_execution and result.dataset is not None and bool(result.invocation_id)
 
 
 def instance_id(result: DbtResult) -> str:

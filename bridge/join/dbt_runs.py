@@ -28,8 +28,6 @@ from dataclasses import dataclass, replace
 
 from bridge.model.graph import Assertion, DbtResult, Job, JobKey, Run, RunKey
 
-# The resource types whose results are executions of a node with a dataset (tests are assertions).
-EXECUTED_TYPES = frozenset({"model", "seed", "snapshot"})
 # The Cosmos roles whose task executes its node (see cosmos_tasks.py), and those that run its tests.
 EXECUTING_ROLES = frozenset({"run", "seed", "snapshot", "build"})
 TESTING_ROLES = frozenset({"test", "build"})
@@ -49,16 +47,6 @@ class _Window:
         return shared if shared >= 0 else None
 
 
-def resource_type(unique_id: str) -> str:
-    """`model.jaffle.orders` -> `model`."""
-    return unique_id.split(".", 1)[0]
-
-
-def is_execution(result: DbtResult) -> bool:
-    """A result of a node dbt built (model, seed, snapshot), not of a test or an operation."""
-    return resource_type(result.unique_id) in EXECUTED_TYPES
-
-
 def link_dbt_results(
     results: Sequence[DbtResult],
     runs: Iterable[Run],
@@ -72,7 +60,7 @@ def link_dbt_results(
     test_windows = task_windows(runs, executing_nodes(jobs, TESTING_ROLES))
     return tuple(
         _linked(result, windows, (result.unique_id,))
-        if is_execution(result)
+        if result.is_execution
         else _linked(result, test_windows, (tested or {}).get(result.unique_id, ()))
         for result in results
     )

@@ -15,6 +15,9 @@ import msgspec
 
 from bridge.model.report import Problem
 
+# The resource types whose run results are executions of a node with a dataset (tests are assertions).
+EXECUTED_TYPES = frozenset({"model", "seed", "snapshot"})
+
 
 @dataclass(frozen=True, slots=True, order=True)
 class DatasetKey:
@@ -167,6 +170,11 @@ class DbtResult:
     message: str | None = None
     read_from: str = ""
     parent_run: RunKey | None = None  # the Cosmos task run that executed it (join/dbt_runs.py), if found
+
+    @property
+    def is_execution(self) -> bool:
+        """A result of a node dbt built (model, seed, snapshot), not of a test or an operation."""
+        return self.unique_id.split(".", 1)[0] in EXECUTED_TYPES
 
 
 # DataHub's terms for a check (its AssertionStd* enums; `UNIQUE_PROPOTION` is DataHub's spelling).
