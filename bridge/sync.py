@@ -16,15 +16,18 @@ from bridge.config import BridgeConfig
 from bridge.errors import BridgeError
 from bridge.join.pipeline import join_lineage
 from bridge.model.airflow import AirflowSnapshot
+from bridge.model.dbt import DbtInputs
 from bridge.model.graph import LineageGraph
 from bridge.model.report import RunReport
 from bridge.outputs import write_output
+from bridge.progress import Progress
 from bridge.read.dbt.inputs import read_dbt
 from bridge.report import build_report
 
 if TYPE_CHECKING:
     from datahub.emitter.mcp import MetadataChangeProposalWrapper
 
+    from bridge.emit.airflow_urls import AirflowUrls
     from bridge.emit.common import EmitOptions
     from bridge.emit.mcps import Entity
     from bridge.emit.state import Incremental, Removals, SyncState
@@ -40,6 +43,7 @@ class SyncResult:
     graph: LineageGraph | None
     report: RunReport
     failure: BridgeError | None = None
+    airflow_version: str | None = None  # of the Airflow that was read, when one was
 
 
 def read_airflow(config: BridgeConfig, clock: Clock) -> AirflowSnapshot | None:
@@ -69,42 +73,94 @@ def read_airflow(config: BridgeConfig, clock: Clock) -> AirflowSnapshot | None:
 
 
 def read_and_join(
-    config: BridgeConfig, clock: Clock, airflow: AirflowSnapshot | None = None
+    config: BridgeConfig, clock: Clock, airflow: AirflowSnapshot | None = None, progress: Progress | None = None
 ) -> tuple[LineageGraph, AirflowSnapshot | None]:
     """The joined graph of everything the configuration names, and the Airflow snapshot it was joined with.
     `airflow`: a snapshot already taken (the operator's, from inside a running DAG) instead of reading one."""
-    dbt = read_dbt(config.dbt)
-    snapshot = airflow if airflow is not None else read_airflow(config, clock)
-    return join_lineage(list(dbt.projects), snapshot, config.join_settings(), dbt.run_results, dbt.catalog), snapshot
+    dbt, snapshot = read_inputs(config, clock, airflow, progress)
+    return join_inputs(dbt, snapshot, config, progress), snapshot
+
+
+def read_inputs(
+    config: BridgeConfig, clock: Clock, airflow: AirflowSnapshot | None = None, progress: Progress | None = None
+) -> tuple[DbtInputs, AirflowSnapshot | None]:
+    """What dbt and Airflow say (`airflow`: as for `read_and_join`)."""
+    progress = progress or Progress.off()
+    with progress.step("reading dbt") as done:
+        dbt = read_dbt(config.dbt)
+        results = f", {_count(len(dbt.run_results), 'results file')}" if dbt.run_results else ""
+        nodes = sum(len(project.nodes) for project in dbt.projects)
+        done.say(f"{_count(nodes, 'node')} in {_count(len(dbt.projects), 'project')}{results}")
+    if airflow is not None or (config.airflow_db.target() is None and config.airflow_api.url is None):
+        return dbt, airflow
+    with progress.step("reading Airflow") as done:
+        snapshot = read_airflow(config, clock)
+        done.say(_snapshot_text(snapshot))
+    return dbt, snapshot
+
+
+def join_inputs(
+    dbt: DbtInputs, snapshot: AirflowSnapshot | None, config: BridgeConfig, progress: Progress | None = None
+) -> LineageGraph:
+    with (progress or Progress.off()).step("joining") as done:
+        graph = join_lineage(list(dbt.projects), snapshot, config.join_settings(), dbt.run_results, dbt.catalog)
+        done.say(f"{len(graph.datasets):,} datasets, {len(graph.flows):,} DAGs, {len(graph.jobs):,} tasks, "
+                 f"{len(graph.runs):,} runs, {len(graph.problems):,} problems")  # fmt: skip
+    return graph
+
+
+def _count(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
+
+
+def _snapshot_text(snapshot: AirflowSnapshot | None) -> str:
+    if snapshot is None:
+        return "no Airflow source configured"
+    tasks = sum(len(dag.tasks) for dag in snapshot.dags.values())
+    version = f"Airflow {snapshot.airflow_version} " if snapshot.airflow_version else ""
+    return (f"{version}{snapshot.source}: {len(snapshot.dags):,} DAGs, {tasks:,} tasks, "
+            f"{len(snapshot.dag_runs):,} DAG runs, {len(snapshot.task_instances):,} task runs")  # fmt: skip
 
 
 def emit_options(config: BridgeConfig, snapshot: AirflowSnapshot | None) -> EmitOptions:
     """How records are shaped besides the graph: links into the Airflow UI of the version that was read."""
-    from bridge.emit.airflow_urls import AirflowUrls
     from bridge.emit.common import EmitOptions
 
-    major = int(snapshot.airflow_version.split(".")[0]) if snapshot and snapshot.airflow_version else None
-    return EmitOptions(urls=AirflowUrls(config.airflow_api.url, major))
+    return EmitOptions(urls=airflow_urls(config, snapshot.airflow_version if snapshot else None))
+
+
+def airflow_urls(config: BridgeConfig, airflow_version: str | None) -> AirflowUrls:
+    """Links into the UI of the Airflow that was read (its major version decides their form)."""
+    from bridge.emit.airflow_urls import AirflowUrls
+
+    return AirflowUrls(config.airflow_api.url, int(airflow_version.split(".")[0]) if airflow_version else None)
 
 
 def emit_graph(
-    graph: LineageGraph, config: BridgeConfig, snapshot: AirflowSnapshot | None, delivered: Counter[str]
+    graph: LineageGraph,
+    config: BridgeConfig,
+    snapshot: AirflowSnapshot | None,
+    delivered: Counter[str],
+    progress: Progress | None = None,
 ) -> None:
     """Send the graph to the configured sink: everything, or with a state file only what changed since the
     last sync and the removal of what is gone (`bridge.emit.state`). `delivered` receives the MCP counts by
     aspect that the sink wrote or had acknowledged, also when it fails part way."""
     from bridge.emit.mcps import entity_mcps, graph_entities
 
+    progress = progress or Progress.off()
     entities = graph_entities(graph, emit_options(config, snapshot))
+    doing = f"emitting to {config.sink.type}"
     if config.state.path is None:
-        _emit(config, (proposal for entity in entities for proposal in entity_mcps(entity)), delivered)
+        proposals = (proposal for entity in entities for proposal in entity_mcps(entity))
+        _emit(config, progress.counted(proposals, doing, "records"), delivered)
         return
     from bridge.emit.state import save_state
 
     path = Path(config.state.path)
     update = StateUpdate.start(path, graph, config, snapshot, entities, state_identity(config))
     try:
-        _emit(config, update.proposals(entities), delivered)
+        _emit(config, progress.counted(update.proposals(entities), f"{doing} (changes only)", "records"), delivered)
     except BaseException:
         update.save_partial(path)
         raise
@@ -224,22 +280,25 @@ def run_sync(
     emit: bool = True,
     graph_path: Path | None = None,
     airflow: AirflowSnapshot | None = None,
+    progress: Progress | None = None,
 ) -> SyncResult:
     """Read, join, write the graph, emit. An error on the way does not escape: it is the result's `failure`,
     with a report of what was read, joined and delivered before it. `airflow`: as for `read_and_join`."""
     graph: LineageGraph | None = None
     delivered: Counter[str] = Counter()
+    version = None
     try:
-        graph, snapshot = read_and_join(config, clock, airflow)
+        graph, snapshot = read_and_join(config, clock, airflow, progress)
+        version = snapshot.airflow_version if snapshot else None
         if graph_path is not None:
             from bridge.model.graph import graph_to_json
 
             write_output(graph_path, graph_to_json(graph), "graph")
         if emit:
-            emit_graph(graph, config, snapshot, delivered)
+            emit_graph(graph, config, snapshot, delivered, progress)
     except BridgeError as exc:
-        return SyncResult(graph, build_report(graph, dict(delivered), exc), exc)
-    return SyncResult(graph, build_report(graph, dict(delivered)))
+        return SyncResult(graph, build_report(graph, dict(delivered), exc), exc, version)
+    return SyncResult(graph, build_report(graph, dict(delivered)), None, version)
 
 
 def utc_now() -> datetime:
