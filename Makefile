@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck unit integration postgres golden e2e-airflow
+.PHONY: demo test lint typecheck unit integration postgres chromium golden e2e-airflow
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -12,18 +12,11 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-DEMO_DB := .cache/demo/airflow.db
+demo: $(STAMP)
+	$(PY) -m bridge demo
 
-$(DEMO_DB): tests/fixtures/airflow/dumps/af33_sqlite.db.gz
-	mkdir -p $(dir $@) && gunzip -c $< > $@
-
-demo: $(STAMP) $(DEMO_DB)
-	$(PY) -m bridge sync --config demo/bridge.yml --report out/report.json --graph out/lineage.json
-	@echo "Wrote out/datahub.db (DataHub Lite), out/lineage.json (the joined graph), out/report.json."
-	@echo "See every DAG and task with what it reads and writes:"
-	@echo "  $(PY) -m bridge plan --config demo/bridge.yml"
-
-test: lint typecheck postgres
+# The README's first command runs here too, so a broken demo fails the tests.
+test: lint typecheck postgres chromium demo
 	$(PY) -m pytest -n 2 --dist loadgroup
 
 lint: $(STAMP)
@@ -35,10 +28,13 @@ typecheck: $(STAMP)
 postgres:
 	scripts/ensure-postgres.sh
 
+chromium:
+	scripts/ensure-chromium.sh
+
 unit: $(STAMP)
 	$(PY) -m pytest -m "not integration"
 
-integration: $(STAMP) postgres
+integration: $(STAMP) postgres chromium
 	$(PY) -m pytest -m integration
 
 # The bridge task inside real Airflow 3.3, 3.1 and 2.11 with real Cosmos (their venvs are made under .cache/ when

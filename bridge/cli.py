@@ -13,10 +13,13 @@ import glob
 import logging
 import os
 import sys
+import time
 import traceback
 import warnings
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,9 +31,12 @@ from bridge.config_legacy import map_legacy_keys, mapping_section
 from bridge.config_yaml import load_config_data
 from bridge.errors import EXIT_BAD_INPUT, EXIT_FAILED, BridgeError, ConfigError
 from bridge.outputs import check_outputs, write_output
+from bridge.progress import Progress, stderr_progress
 from bridge.redact import Redactor
 
 if TYPE_CHECKING:
+    from bridge.model.graph import LineageGraph
+    from bridge.model.report import RunReport
     from bridge.sync import SyncResult
 
 EXIT_OK, EXIT_PROBLEMS = 0, 1
@@ -40,13 +46,47 @@ DROP = object()  # an override that removes a field of the file's section (`--si
 
 @dataclass
 class CliState:
-    """What `main` needs to know of the command that ran: the redactor for the configuration's secrets."""
+    """What the command that runs shares with `main`: the redactor for the configuration's secrets, how much
+    it says (`--quiet`, `--verbose`) and when it started (for the summary line)."""
 
     redact: Redactor = field(default_factory=Redactor)
+    quiet: bool = False
+    verbose: bool = False
+    started: float = field(default_factory=time.monotonic)
 
     def configured(self, config: BridgeConfig) -> BridgeConfig:
         self.redact = Redactor(config.secrets())
         return config
+
+    def progress(self) -> Progress:
+        return stderr_progress(self.quiet, self.verbose)
+
+    def say(self, text: str) -> None:
+        """The command's report: not shown with --quiet (its summary line always is)."""
+        if not self.quiet:
+            click.echo(text, nl=False)
+
+
+def _set_quiet(ctx: click.Context, _: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.ensure_object(CliState).quiet = True
+        logging.getLogger("bridge").setLevel(logging.ERROR)
+
+
+def _set_verbose(ctx: click.Context, _: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.ensure_object(CliState).verbose = True
+        logging.getLogger("bridge").setLevel(logging.INFO)
+
+
+def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """`--quiet` and `--verbose`, on every command."""
+    quiet = click.option("-q", "--quiet", is_flag=True, expose_value=False, is_eager=True, callback=_set_quiet,
+                         help="only the summary line and errors: no progress, no warnings, no report body")  # fmt: skip
+    verbose = click.option("-v", "--verbose", is_flag=True, expose_value=False, is_eager=True,
+                           callback=_set_verbose,
+                           help="each step with its timing (also when not on a terminal), and info logs")  # fmt: skip
+    return quiet(verbose(command))
 
 
 def _config(config_path: str | None, overrides: Mapping[str, object]) -> BridgeConfig:
@@ -85,8 +125,8 @@ def _lay_over(data: dict[str, Any], key: str, value: object) -> None:
     data[section] = fields if value is DROP else {**fields, name: value}
 
 
-def _show_warnings(config: BridgeConfig) -> None:
-    for warning in config.warnings:
+def _show_warnings(config: BridgeConfig, state: CliState) -> None:
+    for warning in config.warnings if not state.quiet else ():
         click.echo(f"warning: {warning}", err=True)
 
 
@@ -221,9 +261,14 @@ class Inputs:
         }
 
 
+HTML_HELP = "write the lineage page: one HTML file that opens offline and draws the joined graph"
+
+
 @cli.command()
 @source_options
 @click.option("--format", "output_format", type=click.Choice(["text", "json"]), default="text")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False), help=HTML_HELP)
+@output_options
 @click.pass_obj
 def plan(
     state: CliState,
@@ -234,33 +279,36 @@ def plan(
     env: str | None,
     platform_instance: str | None,
     output_format: str,
+    html_path: str | None,
     **dbt_given: Any,
 ) -> None:
     """Show what would be emitted, changing nothing."""
     from bridge.join.dbt_checks import one_per_project
-    from bridge.join.pipeline import join_lineage
     from bridge.model.graph import graph_to_json
     from bridge.plan import graph_as_text, plan_as_json, plan_as_text, plan_project
-    from bridge.read.dbt.inputs import read_dbt
-    from bridge.sync import read_airflow, utc_now
+    from bridge.sync import join_inputs, read_inputs, utc_now
 
     overrides = dbt_overrides(dbt_given) | {"airflow_db.url": airflow_db, "airflow_api.url": airflow_url}
     config = state.configured(_config(config_path, overrides | {"env": env, "platform_instance": platform_instance}))
-    _show_warnings(config)
-    dbt = read_dbt(config.dbt)
+    _show_warnings(config, state)
+    html_file = output_path(html_path, "--html")
+    if html_file is not None:
+        check_outputs([(html_file, "lineage page")], input_files(config, config_path))
+    progress = state.progress()
+    dbt, snapshot = read_inputs(config, utc_now, progress=progress)
+    graph = join_inputs(dbt, snapshot, config, progress)
     plans = [plan_project(project, config) for project in one_per_project(list(dbt.projects))[0]]
-    snapshot = read_airflow(config, utc_now)
-    graph = (
-        join_lineage(list(dbt.projects), snapshot, config.join_settings(), dbt.run_results, dbt.catalog)
-        if snapshot
-        else None
-    )
+    if html_file is not None:
+        from bridge.report import build_report, redact_report
+
+        report = redact_report(build_report(graph, {}), state.redact)
+        _write_page(html_file, graph, report, config, snapshot.airflow_version if snapshot else None, "plan")
     if output_format == "json":
-        document = plan_as_json(plans) | ({"graph": orjson.loads(graph_to_json(graph))} if graph else {})
+        document = plan_as_json(plans) | ({"graph": orjson.loads(graph_to_json(graph))} if snapshot else {})
         click.echo(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode())
         return
     click.echo(plan_as_text(plans), nl=False)
-    if graph is not None:
+    if snapshot is not None:
         click.echo(graph_as_text(graph), nl=False)
 
 
@@ -268,6 +316,7 @@ def plan(
 @input_options
 @click.option("--sink", "sink_spec", help=SINK_HELP)
 @click.option("--graph", "graph_path", type=click.Path(dir_okay=False), help="write the joined graph as JSON")
+@click.option("--html", "html_path", type=click.Path(dir_okay=False), help=HTML_HELP)
 @click.option(
     "--state",
     "state_path",
@@ -279,12 +328,14 @@ def plan(
     type=click.FloatRange(0, 100),
     help="with --state: the percent of DAGs and tasks (or of datasets) a sync may remove (default 75)",
 )
+@output_options
 @click.pass_obj
 def sync(
     state: CliState,
     /,
     sink_spec: str | None,
     graph_path: str | None,
+    html_path: str | None,
     state_path: str | None,
     fail_safe_threshold: float | None,
     **given: Any,
@@ -302,11 +353,12 @@ def sync(
     overrides = inputs.overrides() | (parse_sink(sink_spec) if sink_spec else {})
     overrides |= {"state.path": state_path, "state.fail_safe_threshold": fail_safe_threshold}
     output_path(state_path, "--state")  # an empty path is an error, not "no state"
-    outputs = [(output_path(graph_path, "--graph"), "graph")]
-    result, rules, _ = _run(state, inputs, overrides, outputs, emit=True)
+    outputs = [(output_path(graph_path, "--graph"), "graph"), (output_path(html_path, "--html"), "lineage page")]
+    result, rules, _ = _run(state, inputs, overrides, outputs, "sync")
     from bridge.report import redact_report, report_as_text
 
-    click.echo(report_as_text(redact_report(result.report, state.redact), rules), nl=False)
+    state.say(report_as_text(redact_report(result.report, state.redact), rules))
+    click.echo(summary_line("sync", result, rules, state))
     return _verdict(result, rules)
 
 
@@ -315,38 +367,81 @@ def sync(
 @click.option("--junit", "junit_path", type=click.Path(dir_okay=False), help="write the checks as JUnit XML")
 @click.option("--format", "output_format", type=click.Choice(["text", "github"]), default="text", show_default=True,
               help="github: GitHub Actions workflow commands, shown as annotations")  # fmt: skip
+@click.option("--html", "html_path", type=click.Path(dir_okay=False), help=HTML_HELP)
+@output_options
 @click.pass_obj
-def check(state: CliState, /, junit_path: str | None, output_format: str, **given: Any) -> int:
+def check(state: CliState, /, junit_path: str | None, output_format: str, html_path: str | None, **given: Any) -> int:
     """The CI gate: read and join as `sync` does, emit nothing, exit 1 when a problem matches --fail-on.
 
-    Imports neither dbt nor DataHub's schema classes: it answers in well under a second."""
+    Imports neither dbt nor DataHub's schema classes (unless --html asks for the page, which shows DataHub
+    URNs): it answers in well under a second."""
     from bridge.ci_formats import report_as_github, report_as_junit
     from bridge.report import redact_report, report_as_text
 
     junit_file = output_path(junit_path, "--junit")
     inputs = Inputs(**given)
-    result, rules, writable = _run(state, inputs, inputs.overrides(), [(junit_file, "JUnit file")], emit=False)
+    outputs = [(junit_file, "JUnit file"), (output_path(html_path, "--html"), "lineage page")]
+    result, rules, writable = _run(state, inputs, inputs.overrides(), outputs, "check")
     report = redact_report(result.report, state.redact)
     if junit_file is not None and writable:
         write_output(junit_file, report_as_junit(report, rules), "JUnit file")
-    click.echo(
-        report_as_github(report, rules) if output_format == "github" else report_as_text(report, rules), nl=False
-    )
+    if output_format == "github":  # stdout holds annotations only (also with --quiet); the summary goes to stderr
+        click.echo(report_as_github(report, rules), nl=False)
+    else:
+        state.say(report_as_text(report, rules))
+    click.echo(summary_line("check", result, rules, state), err=output_format == "github")
+    return _verdict(result, rules)
+
+
+@cli.command()
+@click.option("--out", "out_dir", default="out", show_default=True, type=click.Path(file_okay=False),
+              help="the folder for the DataHub Lite file, the page, the graph and the report")  # fmt: skip
+@output_options
+@click.pass_obj
+def demo(state: CliState, /, out_dir: str) -> int:
+    """The bundled dbt project joined with a real Airflow 3.3 database, synced into DataHub Lite, and drawn.
+
+    Needs no server and no credentials; runs from a clone of the repository (the project and the Airflow
+    database it uses are bundled there, not in the package)."""
+    from bridge.demo import demo_files, demo_overrides, demo_summary, open_command
+    from bridge.report import redact_report, report_as_text
+
+    files = demo_files()
+    out = Path(out_dir).resolve()
+    page = out / "lineage.html"
+    inputs = Inputs(
+        manifests=(), dbt_exports=(), dbt_project_dir=None, dbt_target=None, dbt_profiles_dir=None,
+        run_results=(), catalogs=(), sources=(), airflow_db=None, airflow_url=None, config_path=str(files.config),
+        env=None, platform_instance=None, report_path=str(out / "report.json"), fail_on="error",
+    )  # fmt: skip
+    overrides = demo_overrides(files, out)
+    outputs: list[tuple[Path | None, str]] = [(out / "lineage.json", "graph"), (page, "lineage page")]
+    result, rules, _ = _run(state, inputs, overrides, outputs, "demo")
+    state.say(report_as_text(redact_report(result.report, state.redact), rules))
+    if result.graph is not None:
+        state.say(demo_summary(result.graph, out))
+        click.echo(f"The lineage page: {page}\nOpen it with:  {open_command(page)}")
+    click.echo(summary_line("demo", result, rules, state))
     return _verdict(result, rules)
 
 
 def _run(
-    state: CliState, inputs: Inputs, overrides: dict[str, object], outputs: list[tuple[Path | None, str]], emit: bool
+    state: CliState,
+    inputs: Inputs,
+    overrides: dict[str, object],
+    outputs: list[tuple[Path | None, str]],
+    command: str,
 ) -> tuple[SyncResult, frozenset[str], bool]:
-    """Configure, check every output path, read, join and (for a sync) emit; write the report on every exit
-    from here on. The result, the --fail-on rules, and whether the outputs passed their checks (when not,
-    only the report is written)."""
-    from bridge.report import build_report, parse_fail_on
+    """Configure, check every output path, read, join and (for `sync` and `demo`) emit; write the report (and the page)
+    on every exit from here on. The result, the --fail-on rules, and whether the outputs passed their checks
+    (when not, only the report is written)."""
+    from bridge.report import build_report, parse_fail_on, redact_report
     from bridge.sync import SyncResult, run_sync, utc_now
 
+    emit = command != "check"
     rules = parse_fail_on(inputs.fail_on)
     config = state.configured(_config(inputs.config_path, overrides))
-    _show_warnings(config)
+    _show_warnings(config, state)
     files = input_files(config, inputs.config_path)
     report_file = output_path(inputs.report_path, "--report")
     if report_file is not None:
@@ -360,13 +455,46 @@ def _run(
         _write_report(result, rules, report_file, state.redact)
         return result, rules, False
     graph_file = next((path for path, what in outputs if what == "graph"), None)
+    page_file = next((path for path, what in outputs if what == "lineage page"), None)
     try:
-        result = run_sync(config, utc_now, emit=emit, graph_path=graph_file)
+        result = run_sync(config, utc_now, emit=emit, graph_path=graph_file, progress=state.progress())
     except (Exception, KeyboardInterrupt) as exc:  # a bug, or Ctrl-C: the report still says so
         _write_report(SyncResult(None, build_report(None, {}, exc)), rules, report_file, state.redact)
         raise
     _write_report(result, rules, report_file, state.redact)
+    if page_file is not None:
+        report = redact_report(result.report, state.redact)
+        _write_page(page_file, result.graph, report, config, result.airflow_version, command)
     return result, rules, True
+
+
+def _write_page(
+    path: Path, graph: LineageGraph | None, report: RunReport, config: BridgeConfig, version: str | None, command: str
+) -> None:
+    """The lineage page; after a sync that stopped before the join, a page of its report alone."""
+    from bridge.model.graph import LineageGraph
+    from bridge.page.html import write_page
+    from bridge.sync import airflow_urls
+
+    title = f"Lineage ({command}, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC)"
+    write_page(path, graph or LineageGraph(), report, title, airflow_urls(config, version))
+
+
+def plural(count: int, noun: str) -> str:
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
+
+
+def summary_line(command: str, result: SyncResult, rules: frozenset[str], state: CliState) -> str:
+    """The last line of every run: the verdict, what was joined and delivered, the problems, the time."""
+    report = result.report
+    counts = report.counts
+    verdict = "FAILED" if result.failure is not None or report.failing(rules) else "ok"
+    parts = [f"{counts['dags']:,} DAGs", f"{counts['tasks']:,} tasks", f"{counts['dbt_datasets']:,} dbt nodes"]
+    if report.emitted or command in ("sync", "demo"):
+        parts.append(f"{sum(report.emitted.values()):,} aspects delivered")
+    severities = Counter(problem.severity for problem in report.problems)
+    parts.append(", ".join(plural(n, severity) for severity, n in sorted(severities.items())) or "no problems")
+    return f"{command} {verdict}: {', '.join(parts)} in {time.monotonic() - state.started:.1f} s"
 
 
 def output_path(value: str | None, flag: str) -> Path | None:
@@ -409,18 +537,20 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 class _WarningLines(logging.Handler):
-    """The bridge's own log warnings (a retry, a slow answer) as `warning:` lines on stderr."""
+    """The bridge's own log warnings (a retry, a slow answer) as `warning:` lines on stderr (and, with
+    --verbose, its informational logs as `info:` lines)."""
 
     def emit(self, record: logging.LogRecord) -> None:
-        click.echo(f"warning: {record.getMessage()}", err=True)
+        click.echo(f"{record.levelname.lower()}: {record.getMessage()}", err=True)
 
 
 def show_log_warnings() -> None:
     """Log warnings and Python warnings (`verify_ssl: false`) as one `warning:` line each."""
     warnings.showwarning = lambda message, *args, **kwargs: click.echo(f"warning: {message}", err=True)
     logger = logging.getLogger("bridge")
+    logger.setLevel(logging.WARNING)
     if not any(isinstance(handler, _WarningLines) for handler in logger.handlers):
-        logger.addHandler(_WarningLines(logging.WARNING))
+        logger.addHandler(_WarningLines(logging.INFO))
         logger.propagate = False
 
 

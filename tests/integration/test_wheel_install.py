@@ -41,6 +41,11 @@ def test_the_wheel_installs_into_a_fresh_virtualenv_and_runs_as_a_datahub_source
     run(bin_dir / "python", "-m", "pip", "install", "--quiet", f"{wheel}[kafka]", cwd=tmp_path)
 
     assert "version" in run(bin_dir / "dbt-lineage-bridge", "--version", cwd=tmp_path)
+    # the page's own files are package data, and vis-network comes with the pyvis dependency
+    run(bin_dir / "dbt-lineage-bridge", "plan", "--manifest", POSTGRES_ARTIFACTS / "manifest.json", "--html",
+        "page.html", cwd=tmp_path)  # fmt: skip
+    page = (tmp_path / "page.html").read_text(encoding="utf-8")
+    assert "vis-network" in page and "window.bridgePage" in page and "fct_index_performance" in page
     plugins = run(bin_dir / "datahub", "check", "plugins", cwd=tmp_path)
     assert any(line.split()[:1] == ["bridge"] and "disabled" not in line for line in plugins.splitlines())
     recipe = {

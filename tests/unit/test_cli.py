@@ -16,11 +16,11 @@ def test_an_internal_error_is_one_line_with_where_and_no_secret(
     def broken(*args: object) -> None:
         raise KeyError("postgresql://reader:hunter2-pw@db/airflow")
 
-    monkeypatch.setattr("bridge.read.dbt.inputs.read_dbt", broken)
+    monkeypatch.setattr("bridge.sync.read_dbt", broken)
     code = run(["plan", "--manifest", str(BUNDLED_MANIFEST)], CliState())
     err = capsys.readouterr().err
     assert code == 3 and err.count("\n") == 1
-    assert err.startswith("error: internal error (KeyError at bridge/cli.py:")
+    assert err.startswith("error: internal error (KeyError at bridge/sync.py:")
     assert "hunter2" not in err and "This is a bug in the bridge" in err
 
 
@@ -28,7 +28,7 @@ def test_an_interrupt_is_exit_130(monkeypatch: pytest.MonkeyPatch, capsys: pytes
     def interrupted(*args: object) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("bridge.read.dbt.inputs.read_dbt", interrupted)
+    monkeypatch.setattr("bridge.sync.read_dbt", interrupted)
     assert run(["plan", "--manifest", str(BUNDLED_MANIFEST)], CliState()) == 130
     assert capsys.readouterr().err.strip() == "error: interrupted"  # after the new line click writes first
 

@@ -36,7 +36,8 @@ def test_check_passes_on_the_bundled_project_and_writes_junit(airflow_db: str, t
     run = bridge("check", "--manifest", str(BUNDLED_MANIFEST), "--airflow-db", airflow_db, "--junit", "checks.xml",
                  "--report", "report.json", cwd=tmp_path)  # fmt: skip
     assert run.code == 0, run.stdout + run.stderr
-    assert "cosmos tasks: 52 of 52 matched" in run.stdout and run.stdout.endswith("ok\n")
+    assert "cosmos tasks: 52 of 52 matched" in run.stdout and "\nok\n" in run.stdout
+    assert run.stdout.splitlines()[-1].startswith("check ok: 6 DAGs, 68 tasks, 31 dbt nodes, 4 warnings in ")
     suite = ET.parse(tmp_path / "checks.xml").getroot().find("testsuite")
     assert suite is not None and suite.get("failures") == "0" and int(suite.get("tests", "0")) >= 11
     assert {case.get("classname") for case in suite} >= {"unmatched-cosmos-task", "duplicate-dbt-node"}

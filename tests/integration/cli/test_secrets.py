@@ -54,11 +54,12 @@ def test_links_into_airflow_carry_no_credentials(tmp_path: Path) -> None:
     db = sqlite_dump(tmp_path)
     url = f"https://admin:{API_PASSWORD}@airflow.example.com"
     run = bridge(*SYNC, "--airflow-db", f"sqlite:///{db}", "--airflow-url", url, "--graph", "graph.json",
-                 "--report", "report.json", "--fail-on", "none", cwd=tmp_path)  # fmt: skip
+                 "--report", "report.json", "--html", "page.html", "--fail-on", "none", cwd=tmp_path)  # fmt: skip
     assert run.code == 0, run.stderr
     mcps = (tmp_path / "out" / "mcps.json").read_text()
     assert '"https://airflow.example.com/dags/finance_dbt"' in mcps and "admin" not in mcps
-    assert_clean(run)
+    assert "https://airflow.example.com/dags/finance_dbt" in (tmp_path / "page.html").read_text()
+    assert_clean(run)  # the page too
 
 
 def test_what_a_datahub_server_echoes_is_redacted(tmp_path: Path) -> None:
