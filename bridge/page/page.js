@@ -151,8 +151,14 @@
   let shown = { nodes: [], edges: [] };
   const network = new vis.Network(container, { nodes: new vis.DataSet(), edges: new vis.DataSet() }, options);
 
+  // Past this many drawn nodes the layout skips its slowest refinements (crossing reduction and block
+  // shifting): opening every group of a 3,000-node graph then takes seconds instead of many.
+  const LARGE = 800;
+
   function redraw() {
     shown = visibleGraph();
+    const refine = shown.nodes.length <= LARGE;
+    network.setOptions({ layout: { hierarchical: { edgeMinimization: refine, blockShifting: refine } } });
     network.setData({ nodes: new vis.DataSet(shown.nodes), edges: new vis.DataSet(shown.edges) });
     document.getElementById("toggle-all").textContent = open.size ? "Collapse all groups" : "Open all groups";
   }
