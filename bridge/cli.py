@@ -19,7 +19,6 @@ import warnings
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -69,20 +68,27 @@ class CliState:
 
 def _set_quiet(ctx: click.Context, _: click.Parameter, value: bool) -> None:
     if value:
-        ctx.ensure_object(CliState).quiet = True
-        logging.getLogger("bridge").setLevel(logging.ERROR)
+        _say_how_much(ctx.ensure_object(CliState), quiet=True)
 
 
 def _set_verbose(ctx: click.Context, _: click.Parameter, value: bool) -> None:
     if value:
-        ctx.ensure_object(CliState).verbose = True
-        logging.getLogger("bridge").setLevel(logging.INFO)
+        _say_how_much(ctx.ensure_object(CliState), verbose=True)
+
+
+def _say_how_much(state: CliState, quiet: bool = False, verbose: bool = False) -> None:
+    state.quiet |= quiet
+    state.verbose |= verbose
+    if state.quiet and state.verbose:
+        raise click.UsageError("--quiet and --verbose contradict each other; give one")
+    logging.getLogger("bridge").setLevel(logging.ERROR if state.quiet else logging.INFO)
 
 
 def output_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """`--quiet` and `--verbose`, on every command."""
     quiet = click.option("-q", "--quiet", is_flag=True, expose_value=False, is_eager=True, callback=_set_quiet,
-                         help="only the summary line and errors: no progress, no warnings, no report body")  # fmt: skip
+                         help="no progress, no warnings, no report: errors and the summary line (plan still "
+                              "prints its plan)")  # fmt: skip
     verbose = click.option("-v", "--verbose", is_flag=True, expose_value=False, is_eager=True,
                            callback=_set_verbose,
                            help="each step with its timing (also when not on a terminal), and info logs")  # fmt: skip
@@ -286,30 +292,29 @@ def plan(
     from bridge.join.dbt_checks import one_per_project
     from bridge.model.graph import graph_to_json
     from bridge.plan import graph_as_text, plan_as_json, plan_as_text, plan_project
-    from bridge.sync import join_inputs, read_inputs, utc_now
+    from bridge.report import build_report, redact_report
+    from bridge.sync import SyncResult, join_inputs, read_inputs, utc_now
 
     overrides = dbt_overrides(dbt_given) | {"airflow_db.url": airflow_db, "airflow_api.url": airflow_url}
     config = state.configured(_config(config_path, overrides | {"env": env, "platform_instance": platform_instance}))
     _show_warnings(config, state)
-    html_file = output_path(html_path, "--html")
+    html_file = page_output(html_path)
     if html_file is not None:
         check_outputs([(html_file, "lineage page")], input_files(config, config_path))
     progress = state.progress()
     dbt, snapshot = read_inputs(config, utc_now, progress=progress)
     graph = join_inputs(dbt, snapshot, config, progress)
     plans = [plan_project(project, config) for project in one_per_project(list(dbt.projects))[0]]
+    version = snapshot.airflow_version if snapshot else None
+    result = SyncResult(graph, redact_report(build_report(graph, {}), state.redact), None, version)
     if html_file is not None:
-        from bridge.report import build_report, redact_report
-
-        report = redact_report(build_report(graph, {}), state.redact)
-        _write_page(html_file, graph, report, config, snapshot.airflow_version if snapshot else None, "plan")
-    if output_format == "json":
+        _write_page(html_file, graph, result.report, config, version, "plan")
+    if output_format == "json":  # stdout holds the JSON document only; the summary goes to stderr
         document = plan_as_json(plans) | ({"graph": orjson.loads(graph_to_json(graph))} if snapshot else {})
         click.echo(orjson.dumps(document, option=orjson.OPT_INDENT_2).decode())
-        return
-    click.echo(plan_as_text(plans), nl=False)
-    if snapshot is not None:
-        click.echo(graph_as_text(graph), nl=False)
+    else:
+        click.echo(plan_as_text(plans) + (graph_as_text(graph) if snapshot is not None else ""), nl=False)
+    click.echo(summary_line("plan", result, frozenset(), state), err=output_format == "json")
 
 
 @cli.command()
@@ -353,7 +358,7 @@ def sync(
     overrides = inputs.overrides() | (parse_sink(sink_spec) if sink_spec else {})
     overrides |= {"state.path": state_path, "state.fail_safe_threshold": fail_safe_threshold}
     output_path(state_path, "--state")  # an empty path is an error, not "no state"
-    outputs = [(output_path(graph_path, "--graph"), "graph"), (output_path(html_path, "--html"), "lineage page")]
+    outputs = [(output_path(graph_path, "--graph"), "graph"), (page_output(html_path), "lineage page")]
     result, rules, _ = _run(state, inputs, overrides, outputs, "sync")
     from bridge.report import redact_report, report_as_text
 
@@ -380,7 +385,7 @@ def check(state: CliState, /, junit_path: str | None, output_format: str, html_p
 
     junit_file = output_path(junit_path, "--junit")
     inputs = Inputs(**given)
-    outputs = [(junit_file, "JUnit file"), (output_path(html_path, "--html"), "lineage page")]
+    outputs = [(junit_file, "JUnit file"), (page_output(html_path), "lineage page")]
     result, rules, writable = _run(state, inputs, inputs.overrides(), outputs, "check")
     report = redact_report(result.report, state.redact)
     if junit_file is not None and writable:
@@ -476,16 +481,13 @@ def _write_page(
     from bridge.page.html import write_page
     from bridge.sync import airflow_urls
 
-    title = f"Lineage ({command}, {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC)"
-    write_page(path, graph or LineageGraph(), report, title, airflow_urls(config, version))
-
-
-def plural(count: int, noun: str) -> str:
-    return f"{count:,} {noun}" + ("" if count == 1 else "s")
+    write_page(path, graph or LineageGraph(), report, f"Lineage ({command})", airflow_urls(config, version))
 
 
 def summary_line(command: str, result: SyncResult, rules: frozenset[str], state: CliState) -> str:
     """The last line of every run: the verdict, what was joined and delivered, the problems, the time."""
+    from bridge.report import plural
+
     report = result.report
     counts = report.counts
     verdict = "FAILED" if result.failure is not None or report.failing(rules) else "ok"
@@ -495,6 +497,16 @@ def summary_line(command: str, result: SyncResult, rules: frozenset[str], state:
     severities = Counter(problem.severity for problem in report.problems)
     parts.append(", ".join(plural(n, severity) for severity, n in sorted(severities.items())) or "no problems")
     return f"{command} {verdict}: {', '.join(parts)} in {time.monotonic() - state.started:.1f} s"
+
+
+def page_output(value: str | None) -> Path | None:
+    """`--html`'s path; when given, the graph library that draws the page must be installed (checked first)."""
+    path = output_path(value, "--html")
+    if path is not None:
+        from bridge.page.html import graph_library_path
+
+        graph_library_path()
+    return path
 
 
 def output_path(value: str | None, flag: str) -> Path | None:
@@ -544,9 +556,14 @@ class _WarningLines(logging.Handler):
         click.echo(f"{record.levelname.lower()}: {record.getMessage()}", err=True)
 
 
+def _show_python_warning(message: Warning | str, *args: object, **kwargs: object) -> None:
+    if logging.getLogger("bridge").level < logging.ERROR:  # --quiet raises it to ERROR
+        click.echo(f"warning: {message}", err=True)
+
+
 def show_log_warnings() -> None:
     """Log warnings and Python warnings (`verify_ssl: false`) as one `warning:` line each."""
-    warnings.showwarning = lambda message, *args, **kwargs: click.echo(f"warning: {message}", err=True)
+    warnings.showwarning = _show_python_warning
     logger = logging.getLogger("bridge")
     logger.setLevel(logging.WARNING)
     if not any(isinstance(handler, _WarningLines) for handler in logger.handlers):

@@ -19,6 +19,7 @@ import bridge
 from bridge.errors import ConfigError
 from bridge.model.graph import LineageGraph
 from bridge.outputs import write_output
+from bridge.report import plural
 
 _ARTIFACTS = Path("dbt_project/artifacts/postgres")
 
@@ -79,19 +80,21 @@ def demo_overrides(files: DemoFiles, out: Path) -> dict[str, object]:
 def demo_summary(graph: LineageGraph, out: Path) -> str:
     """A few lines on what was joined (and what was not), and where it went."""
     subtypes = Counter(d.subtype for d in graph.datasets if d.key.platform == "dbt")
-    dbt_nodes = ", ".join(f"{n} {subtype.lower()}{'' if n == 1 else 's'}" for subtype, n in sorted(subtypes.items()))
+    dbt_nodes = ", ".join(plural(n, subtype.lower()) for subtype, n in sorted(subtypes.items()))
     tables = sum(1 for d in graph.datasets if d.key.platform != "dbt")
-    cosmos = [job for job in graph.jobs if "cosmos_role" in job.properties]
-    edges = sum(len(d.upstreams) + (d.sibling is not None) for d in graph.datasets)
-    edges += sum(len(job.inputs) + len(job.outputs) for job in graph.jobs)
+    cosmos = sum(1 for job in graph.jobs if "cosmos_role" in job.properties)
+    # a sibling pair once, from its dbt side
+    links = sum(len(d.upstreams) + (d.sibling is not None and d.key.platform == "dbt") for d in graph.datasets)
+    links += sum(len(job.inputs) + len(job.outputs) for job in graph.jobs)
     unmatched = [p.location for p in graph.problems if p.code == "unmatched-cosmos-task"]
     domains = ", ".join(sorted(d.name for d in graph.domains)) or "none"
     lines = [
         "",
         "The demo joined:",
-        f"  {len(graph.flows)} DAGs with {len(graph.jobs)} tasks ({len(cosmos)} of them Cosmos tasks)",
+        f"  {plural(len(graph.flows), 'DAG')} with {plural(len(graph.jobs), 'task')} ({cosmos} of them Cosmos tasks)",
         f"  dbt: {dbt_nodes or 'no nodes'}",
-        f"  {tables} warehouse tables and assets, {edges} lineage edges, {len(graph.runs)} runs",
+        f"  warehouse tables and assets: {tables}; lineage links: {links} (upstreams, dbt node ═ table, task reads "
+        f"and writes); runs: {len(graph.runs)}",
         f"  domains: {domains}",
         f"  unmatched Cosmos tasks: {', '.join(unmatched) if unmatched else 'none'}",
         f"Written to {_shown(out)}: datahub.db (DataHub Lite), lineage.json (the joined graph), report.json, "

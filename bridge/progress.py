@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TextIO, TypeVar
@@ -44,10 +44,6 @@ class Progress:
         live = _is_terminal(stream) and not environ.get("CI") and environ.get("TERM") != "dumb"
         return cls(stream, live) if live or verbose else cls()
 
-    @property
-    def enabled(self) -> bool:
-        return self.stream is not None
-
     @contextmanager
     def step(self, doing: str) -> Iterator[StepResult]:
         """`with progress.step("reading Airflow") as done: ...; done.say("6 DAGs, 68 tasks")`."""
@@ -57,26 +53,35 @@ class Progress:
             return
         started = self.clock()
         self._draw(f"{doing} …", force=True)
-        yield result
-        took = self.clock() - started
-        self._finish(f"{doing}: {result.text or 'done'} ({_seconds(took)})")
+        try:
+            yield result
+        except BaseException:
+            self._finish(f"{doing}: failed ({_seconds(self.clock() - started)})")
+            raise
+        self._finish(f"{doing}: {result.text or 'done'} ({_seconds(self.clock() - started)})")
 
-    def counted(self, items: Iterable[T], doing: str, unit: str) -> Iterator[T]:
+    def counted(self, items: Iterable[T], doing: str, unit: str) -> Generator[T, None, None]:
         """`items`, passed through while a live line counts them (`emitting: 1,200 records, 3,400/s`); a
-        last line says how many there were, how long they took and the rate."""
+        last line says how many there were, how long they took and the rate, or, when the consumer stopped
+        early (close the iterator: `contextlib.closing`), how far it got."""
         if self.stream is None:
             yield from items
             return
         started = self.clock()
         count = 0
+        finished = False
         try:
             for count, item in enumerate(items, 1):
                 if self.live and self.clock() - self._drawn_at >= _REFRESH_S:
                     self._draw(f"{doing}: {count:,} {unit}, {_rate(count, self.clock() - started)}")
                 yield item
+            finished = True
         finally:
             took = self.clock() - started
-            self._finish(f"{doing}: {count:,} {unit} in {_seconds(took)} ({_rate(count, took)})")
+            if finished:
+                self._finish(f"{doing}: {count:,} {unit} in {_seconds(took)} ({_rate(count, took)})")
+            else:
+                self._finish(f"{doing}: stopped after {count:,} {unit} ({_seconds(took)})")
 
     def _draw(self, text: str, force: bool = False) -> None:
         if not self.live or self.stream is None:

@@ -101,6 +101,11 @@ def _problem_json(problem: Problem) -> dict[str, str]:
             "message": problem.message}  # fmt: skip
 
 
+def plural(count: int, noun: str) -> str:
+    """`1 DAG`, `6 DAGs`, `1,745 aspects`."""
+    return f"{count:,} {noun}" + ("" if count == 1 else "s")
+
+
 def report_as_text(report: RunReport, fail_on: frozenset[str]) -> str:
     counts = report.counts
     lines = [

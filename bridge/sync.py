@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -22,7 +23,7 @@ from bridge.model.report import RunReport
 from bridge.outputs import write_output
 from bridge.progress import Progress
 from bridge.read.dbt.inputs import read_dbt
-from bridge.report import build_report
+from bridge.report import build_report, plural
 
 if TYPE_CHECKING:
     from datahub.emitter.mcp import MetadataChangeProposalWrapper
@@ -88,9 +89,9 @@ def read_inputs(
     progress = progress or Progress.off()
     with progress.step("reading dbt") as done:
         dbt = read_dbt(config.dbt)
-        results = f", {_count(len(dbt.run_results), 'results file')}" if dbt.run_results else ""
+        results = f", {plural(len(dbt.run_results), 'results file')}" if dbt.run_results else ""
         nodes = sum(len(project.nodes) for project in dbt.projects)
-        done.say(f"{_count(nodes, 'node')} in {_count(len(dbt.projects), 'project')}{results}")
+        done.say(f"{plural(nodes, 'manifest node')} in {plural(len(dbt.projects), 'project')}{results}")
     if airflow is not None or (config.airflow_db.target() is None and config.airflow_api.url is None):
         return dbt, airflow
     with progress.step("reading Airflow") as done:
@@ -107,10 +108,6 @@ def join_inputs(
         done.say(f"{len(graph.datasets):,} datasets, {len(graph.flows):,} DAGs, {len(graph.jobs):,} tasks, "
                  f"{len(graph.runs):,} runs, {len(graph.problems):,} problems")  # fmt: skip
     return graph
-
-
-def _count(count: int, noun: str) -> str:
-    return f"{count:,} {noun}" + ("" if count == 1 else "s")
 
 
 def _snapshot_text(snapshot: AirflowSnapshot | None) -> str:
@@ -153,14 +150,16 @@ def emit_graph(
     doing = f"emitting to {config.sink.type}"
     if config.state.path is None:
         proposals = (proposal for entity in entities for proposal in entity_mcps(entity))
-        _emit(config, progress.counted(proposals, doing, "records"), delivered)
+        with closing(progress.counted(proposals, doing, "records")) as counted:
+            _emit(config, counted, delivered)
         return
     from bridge.emit.state import save_state
 
     path = Path(config.state.path)
     update = StateUpdate.start(path, graph, config, snapshot, entities, state_identity(config))
     try:
-        _emit(config, progress.counted(update.proposals(entities), f"{doing} (changes only)", "records"), delivered)
+        with closing(progress.counted(update.proposals(entities), f"{doing} (changes only)", "records")) as counted:
+            _emit(config, counted, delivered)
     except BaseException:
         update.save_partial(path)
         raise

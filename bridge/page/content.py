@@ -72,10 +72,8 @@ def page_content(graph: LineageGraph, report: RunReport | None, urns: PageUrns, 
     known = {node["id"] for node in nodes}
     problems = report.problems if report is not None else graph.problems
     failure = [report.failure] if report is not None and report.failure is not None else []
-    dbt_ids = {
-        d.dbt_unique_id: dataset_id(d.key) for d in graph.datasets if d.dbt_unique_id and d.key.platform == "dbt"
-    }
-    problem_rows = [_problem_row(problem, known, dbt_ids) for problem in (*failure, *problems)]
+    places = _ProblemPlaces(graph)
+    problem_rows = [_problem_row(problem, known, places) for problem in (*failure, *problems)]
     by_node: dict[str, list[int]] = defaultdict(list)
     for index, row in enumerate(problem_rows):
         for node_id in row["nodes"]:
@@ -124,7 +122,7 @@ class _Facts:
             if result.dataset is None or not result.is_execution:
                 continue
             seen = self.dbt.get(result.dataset)
-            if seen is None or (result.end_ms or 0) >= (seen["end_ms"] or 0):
+            if seen is None or _started(result.start_ms, result.end_ms) >= _started(seen["start_ms"], seen["end_ms"]):
                 by = f"dbt {result.command or 'run'}"
                 self.dbt[result.dataset] = {"state": result.status, "start_ms": result.start_ms,
                                             "end_ms": result.end_ms, "by": by}  # fmt: skip
@@ -134,12 +132,17 @@ class _Facts:
         return _run_json(run, self.links) if run else None
 
     def of_dataset(self, dataset: Dataset) -> dict[str, Any] | None:
-        """Its latest dbt execution, else the latest run of a task writing it (or its warehouse table)."""
-        if dataset.key in self.dbt:
-            return self.dbt[dataset.key]
-        tables = (dataset.key, dataset.sibling) if dataset.sibling else (dataset.key,)
-        runs = [run for table in tables for job in self.writers.get(table, ()) if (run := self.of_task(job))]
-        return max(runs, key=lambda r: (r["start_ms"] or 0, r["end_ms"] or 0), default=None)
+        """The latest of its dbt executions and the runs of the tasks writing it, counting its sibling's too
+        (a dbt model and its table show the same last run)."""
+        keys = (dataset.key, dataset.sibling) if dataset.sibling else (dataset.key,)
+        runs = [run for job in {job for key in keys for job in self.writers.get(key, ())}
+                if (run := self.of_task(job))]  # fmt: skip
+        runs += [self.dbt[key] for key in keys if key in self.dbt]
+        return max(runs, key=lambda run: _started(run["start_ms"], run["end_ms"]), default=None)
+
+
+def _started(start_ms: int | None, end_ms: int | None) -> tuple[int, int]:
+    return (start_ms or end_ms or 0, end_ms or 0)
 
 
 def _keep_latest(latest: dict[Any, Run], key: Any, run: Run) -> None:
@@ -210,7 +213,7 @@ def _dataset_node(dataset: Dataset, urns: PageUrns, facts: _Facts) -> dict[str, 
     return {
         "id": dataset_id(key),
         "kind": _KINDS.get(dataset.subtype, "model") if is_dbt else ("asset" if "/" in key.name else "table"),
-        "label": dataset.display_name if is_dbt else key.name.rsplit(".", 1)[-1].rsplit("/", 1)[-1],
+        "label": dataset.display_name if is_dbt else _short_name(key.name),
         "group": f"group:{container(key)}",
         "domain": dataset.domain,
         "urns": urn_list,
@@ -238,13 +241,19 @@ def _tests(graph: LineageGraph) -> Mapping[DatasetKey, str]:
     return {key: f"{n}" + (f" ({failing[key]} failing)" if failing[key] else "") for key, n in total.items()}
 
 
+def _short_name(name: str) -> str:
+    """A file's name (`index_prices.csv` of `bucket/markets/index_prices.csv`), a table's (`orders`)."""
+    return name.rsplit("/", 1)[-1] if "/" in name else name.rsplit(".", 1)[-1]
+
+
 def _details(properties: Mapping[str, str], names: Iterable[str]) -> dict[str, str]:
     return {name: properties[name] for name in names if properties.get(name)}
 
 
 def _edges(graph: LineageGraph, known: set[str]) -> list[dict[str, str]]:
-    """DAG → task, task → the dbt node it runs (builds its table), dbt node ═ warehouse table, dataset → dataset,
-    dataset → task reading it, task → dataset it writes (unless that is the sibling of the node it runs)."""
+    """DAG → task, task → the dbt node it runs (builds its table), dbt node ═ warehouse table, dataset → dataset
+    (between two tables of dbt nodes only as their dbt nodes' edge), dataset → task reading it, task → dataset it
+    writes (unless that is the sibling of the node it runs)."""
     edges: set[tuple[str, str, str]] = set()
     dbt_by_id = {d.dbt_unique_id: d for d in graph.datasets if d.dbt_unique_id and d.key.platform == "dbt"}
     for job in graph.jobs:
@@ -256,9 +265,13 @@ def _edges(graph: LineageGraph, known: set[str]) -> list[dict[str, str]]:
             edges.add((task, dataset_id(runs.key), "runs"))
         edges.update((dataset_id(key), task, "reads") for key in job.inputs)
         edges.update((task, dataset_id(key), "writes") for key in job.outputs if not runs or key != runs.sibling)
+    twins = {d.key for d in graph.datasets if d.sibling is not None and d.key.platform != "dbt"}
     for dataset in graph.datasets:
         target = dataset_id(dataset.key)
-        edges.update((dataset_id(upstream), target, "lineage") for upstream in dataset.upstreams)
+        if dataset.key in twins:  # a table of a dbt node: its dbt node's lineage says the same, drawn once
+            edges.update((dataset_id(up), target, "lineage") for up in dataset.upstreams if up not in twins)
+        else:
+            edges.update((dataset_id(upstream), target, "lineage") for upstream in dataset.upstreams)
         if dataset.sibling is not None and dataset.key.platform == "dbt":
             edges.add((target, dataset_id(dataset.sibling), "sibling"))
     return [{"from": a, "to": b, "kind": kind} for a, b, kind in sorted(edges) if a in known and b in known]
@@ -284,32 +297,46 @@ def _groups(nodes: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return groups
 
 
-def _problem_row(problem: Problem, known: set[str], dbt_ids: Mapping[str, str]) -> dict[str, Any]:
-    nodes = [node for node in problem_nodes(problem, dbt_ids) if node in known]
+class _ProblemPlaces:
+    """The page id of each dbt node's dbt dataset, and of each dataset by `platform:name` and by name."""
+
+    def __init__(self, graph: LineageGraph) -> None:
+        self.dbt = {d.dbt_unique_id: dataset_id(d.key) for d in graph.datasets
+                    if d.dbt_unique_id and d.key.platform == "dbt"}  # fmt: skip
+        self.named: dict[str, str] = {}
+        for dataset in graph.datasets:
+            self.named.setdefault(f"{dataset.key.platform}:{dataset.key.name}", dataset_id(dataset.key))
+            self.named.setdefault(dataset.key.name, dataset_id(dataset.key))
+
+
+def _problem_row(problem: Problem, known: set[str], places: _ProblemPlaces) -> dict[str, Any]:
+    nodes = [node for node in problem_nodes(problem, places) if node in known]
     return {"severity": problem.severity, "code": problem.code, "location": problem.location,
             "message": problem.message, "nodes": nodes}  # fmt: skip
 
 
-def problem_nodes(problem: Problem, dbt_ids: Mapping[str, str]) -> list[str]:
-    """The nodes a problem is about, from its location: `dag D`, `dag D, task T`, `model U` or `node U`
-    (`dbt_ids`: the page id of each dbt node's dbt dataset)."""
+def problem_nodes(problem: Problem, places: _ProblemPlaces) -> list[str]:
+    """The nodes a problem is about, from its location: `dag D`, `dag D, task T`, `model U` or `node U` (a dbt
+    node), `asset P:N` (a dataset by platform and name) or `asset URI` (an asset kept under its URI)."""
     location = problem.location
     if location.startswith("dag "):
         dag, _, task = location[4:].partition(", task ")
         return [job_id(JobKey(dag, task))] if task else [flow_id(dag)]
-    kind, _, unique_id = location.partition(" ")
-    return [dbt_ids[unique_id]] if kind in ("model", "node") and unique_id in dbt_ids else []
+    kind, _, name = location.partition(" ")
+    found = places.dbt.get(name) if kind in ("model", "node") else places.named.get(name) if kind == "asset" else None
+    return [found] if found else []
 
 
 def _counts(graph: LineageGraph, nodes: list[dict[str, Any]]) -> dict[str, int]:
+    """How many of each, by singular noun (the page makes the plural)."""
     kinds: dict[str, int] = defaultdict(int)
     for node in nodes:
         kinds[node["kind"]] += 1
     return {
-        "dags": kinds["dag"],
-        "tasks": kinds["task"],
-        "dbt nodes": sum(kinds[k] for k in ("model", "seed", "snapshot", "source")),
-        "tables": kinds["table"],
-        "assets": kinds["asset"],
-        "runs": len(graph.runs),
+        "DAG": kinds["dag"],
+        "task": kinds["task"],
+        "dbt node": sum(kinds[k] for k in ("model", "seed", "snapshot", "source")),
+        "table": kinds["table"],
+        "asset": kinds["asset"],
+        "run": len(graph.runs),
     }

@@ -24,35 +24,42 @@ from bridge.page.content import PageUrns, page_content
 _PLACEHOLDER = re.compile(r"/\*bridge:(title|style|library|data|script)\*/")
 
 
-def graph_library() -> str:
-    """vis-network's standalone build, from the newest `vis-*` folder of the installed pyvis package."""
+def graph_library_path() -> Path:
+    """vis-network's standalone build, in the newest `vis-*` folder of the installed pyvis package. Checked
+    before a sync reads anything when `--html` is given."""
     spec = importlib.util.find_spec("pyvis")
     folders = [Path(p) / "lib" for p in (spec.submodule_search_locations or [])] if spec else []
     found = sorted((f for folder in folders for f in folder.glob("vis-*/vis-network.min.js")), key=_version)
     if not found:
         raise ConfigError(
-            "the lineage page needs vis-network, which the pyvis package carries, and it is not installed. "
-            "Install it with `pip install pyvis`."
+            "--html: the lineage page is drawn by vis-network, which the pyvis package carries, and it is not "
+            "installed. Install the page extra: pip install 'dbt-lineage-bridge[page]'."
         )
-    return found[-1].read_text(encoding="utf-8")
+    return found[-1]
 
 
 def _version(path: Path) -> tuple[int, ...]:
     return tuple(int(part) for part in re.findall(r"\d+", path.parent.name))
 
 
+def script_safe_json(value: object) -> str:
+    """JSON that can sit inside a script element: no `<` at all (so no `</script>` and no `<!--`), written as the
+    JSON escape `\\u003c`, which `JSON.parse` reads back as `<`."""
+    return orjson.dumps(value).decode().replace("<", "\\u003c")
+
+
 def page_html(graph: LineageGraph, report: RunReport | None, title: str, links: AirflowUrls) -> str:
-    """The whole page. Embedded text cannot end its script element (`</` is written `<\\/` in the data)."""
+    """The whole page, its data embedded as script-safe JSON."""
     from bridge.emit.airflow import flow_urn, job_urn
     from bridge.emit.urns import urn_of
 
     content = page_content(graph, report, PageUrns(urn_of, flow_urn, job_urn, links), title)
-    data = orjson.dumps(content).decode().replace("</", "<\\/").replace("<!--", "<\\!--")
+    data = script_safe_json(content)
     own = resources.files("bridge.page")
     parts = {
         "title": _escape(title),
         "style": own.joinpath("page.css").read_text(encoding="utf-8"),
-        "library": graph_library(),
+        "library": graph_library_path().read_text(encoding="utf-8"),
         "data": data,
         "script": own.joinpath("page.js").read_text(encoding="utf-8"),
     }

@@ -25,7 +25,6 @@
   };
   const EDGE_STYLES = {
     contains: { color: "#d0d0d0", width: 1, arrows: "to" },
-    task: { color: "#9e9e9e", arrows: "to" },
     runs: { color: "#37474f", width: 2, arrows: "to" },
     sibling: { color: "#37474f", width: 4, dashes: [1, 3], arrows: "" },
     reads: { color: "#1565c0", arrows: "to" },
@@ -35,6 +34,7 @@
   };
 
   const colourOf = (domain) => colours.get(domain) || data.no_domain_colour;
+  const count = (n, noun) => `${n.toLocaleString("en-US")} ${noun}${n === 1 ? "" : "s"}`;
   const isShown = (node) => node.kind === "dag" || open.has(node.group);
   const shownAs = (id) => {
     const node = nodes.get(id);
@@ -46,13 +46,13 @@
     const size = node.kind === "dag" && groups.has(node.id) ? groups.get(node.id).size : 0;
     const closed = node.kind === "dag" && size && !open.has(node.id);
     const colour = colourOf(node.domain);
-    const error = hasError(node);
+    const error = hasError(node) || (closed && members.get(node.id).some(hasError));
     // Tasks are white with their domain's colour as border; everything else is filled with it.
     const fill = node.kind === "task" ? "#ffffff" : colour;
     const border = error ? "#c62828" : node.kind === "task" ? colour : "#424242";
     return {
       id: node.id,
-      label: closed ? `${node.label}\n▸ ${size} tasks` : node.label,
+      label: closed ? `${node.label}\n▸ ${count(size, "task")}` : node.label,
       shape: SHAPES[node.kind],
       color: { background: fill, border, highlight: { background: fill, border: "#000" },
         hover: { background: fill, border: "#000" } },
@@ -63,14 +63,16 @@
     };
   }
 
+  // A folded group shows the red border of an error about any of its members, so none hides in it.
   function groupNode(group) {
+    const error = (members.get(group.id) || []).some(hasError);
     return {
       id: group.id,
-      label: `${group.label}\n▸ ${group.size} datasets`,
+      label: `${group.label}\n▸ ${count(group.size, "dataset")}`,
       shape: "box",
-      color: { background: colourOf(group.domain), border: "#616161" },
+      color: { background: colourOf(group.domain), border: error ? "#c62828" : "#616161" },
       shapeProperties: { borderDashes: [5, 4] },
-      borderWidth: 2,
+      borderWidth: error ? 3 : 2,
       font: { size: 14, multi: false },
     };
   }
@@ -268,20 +270,22 @@
     panel.replaceChildren();
     panel.dataset.node = group.id;
     const heading = el("h3", group.label);
-    heading.append(el("span", `${group.size} datasets`, "kind"));
+    heading.append(el("span", count(group.size, "dataset"), "kind"));
     panel.append(heading);
     const button = el("button", open.has(group.id) ? "Collapse the schema" : "Open the schema");
     button.type = "button";
     button.addEventListener("click", () => { toggleGroup(group.id); showGroup(group); });
     panel.append(button);
     const list = el("ul");
-    for (const node of (members.get(group.id) || []).slice(0, 200)) {
+    const inside = members.get(group.id) || [];
+    for (const node of inside.slice(0, 200)) {
       const item = el("li", node.label, "member");
       item.append(el("span", KIND_NAMES[node.kind], "kind"));
       item.addEventListener("click", () => focusNode(node.id));
       list.append(item);
     }
     panel.append(list);
+    if (inside.length > 200) panel.append(el("p", `and ${count(inside.length - 200, "more dataset")}: search for them`, "hint"));
   }
 
   function problemItem(problem, linked) {
@@ -298,7 +302,7 @@
   function fillHeader() {
     document.getElementById("title").textContent = data.title;
     document.getElementById("counts").textContent = Object.entries(data.counts)
-      .filter(([, count]) => count).map(([name, count]) => `${count} ${name}`).join(" · ");
+      .filter(([, n]) => n).map(([noun, n]) => count(n, noun)).join(" · ");
   }
 
   function fillLegend() {
@@ -344,7 +348,7 @@
         continue;
       }
       const folded = el("details");
-      folded.append(el("summary", `${problems.length} ${severity}${problems.length === 1 ? "" : "s"}`), list);
+      folded.append(el("summary", count(problems.length, `${severity} problem`)), list);
       section.append(folded);
     }
   }
@@ -368,8 +372,11 @@
     return exact.concat(partial).slice(0, 30);
   }
 
+  let active = 0;
+
   function showResults() {
     matches = find(search.value);
+    active = 0;
     results.replaceChildren();
     for (const [index, node] of matches.entries()) {
       const item = el("li", node.label);
@@ -390,8 +397,14 @@
 
   search.addEventListener("input", showResults);
   search.addEventListener("keydown", (event) => {
-    if (event.key === "Enter" && matches.length) choose(matches[0]);
+    if (event.key === "Enter" && matches.length) choose(matches[active]);
     if (event.key === "Escape") results.hidden = true;
+    if ((event.key === "ArrowDown" || event.key === "ArrowUp") && matches.length) {
+      event.preventDefault();
+      active = (active + (event.key === "ArrowDown" ? 1 : matches.length - 1)) % matches.length;
+      for (const [index, item] of [...results.children].entries()) item.classList.toggle("active", index === active);
+      results.children[active].scrollIntoView({ block: "nearest" });
+    }
   });
   search.addEventListener("blur", () => { results.hidden = true; });
 

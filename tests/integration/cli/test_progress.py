@@ -90,15 +90,36 @@ def test_verbose_keeps_the_finished_steps_in_a_log(sync_args: list[str], tmp_pat
 
 
 @pytest.mark.parametrize("command", ["plan", "check", "demo"])
-def test_every_command_takes_quiet_and_verbose(command: str, tmp_path: Path) -> None:
+def test_every_command_takes_quiet_and_verbose_and_ends_with_a_summary(command: str, tmp_path: Path) -> None:
     args = [command] if command == "demo" else [command, "--manifest", str(BUNDLED_MANIFEST)]
     args += ["--out", str(tmp_path / "out")] if command == "demo" else []
     quiet = bridge(*args, "-q", cwd=tmp_path)
     assert quiet.code == 0 and quiet.stderr == ""
+    assert quiet.stdout.splitlines()[-1].startswith(f"{command} ok: ")
     verbose = bridge(*args, "-v", cwd=tmp_path)
-    assert verbose.code == 0 and "reading dbt: 90 nodes in 1 project" in verbose.stderr
+    assert verbose.code == 0 and "reading dbt: 90 manifest nodes in 1 project" in verbose.stderr
     if command == "check":
-        assert quiet.stdout.startswith("check ok: ") and len(quiet.stdout.splitlines()) == 1
+        assert len(quiet.stdout.splitlines()) == 1
     if command == "demo":  # the page and how to open it, then the summary
         said = [line.split(":")[0] for line in quiet.stdout.splitlines()]
         assert said == ["The lineage page", "Open it with", "demo ok"]
+    if command == "plan":  # the plan is plan's output, kept
+        assert "model    dim_country" in quiet.stdout
+    contradiction = bridge(*args, "-q", "-v", cwd=tmp_path)
+    assert contradiction.code == 2 and "--quiet and --verbose contradict" in contradiction.error_line
+
+
+def test_plan_as_json_keeps_stdout_a_json_document(tmp_path: Path) -> None:
+    import json
+
+    run = bridge("plan", "--manifest", str(BUNDLED_MANIFEST), "--format", "json", cwd=tmp_path)
+    assert run.code == 0 and json.loads(run.stdout)["projects"]
+    assert run.stderr.startswith("plan ok: 0 DAGs, 0 tasks, 31 dbt nodes")
+
+
+def test_a_step_that_fails_says_so_on_the_terminal(tmp_path: Path) -> None:
+    args = ["sync", "--manifest", str(BUNDLED_MANIFEST), "--airflow-db", f"sqlite:///{tmp_path / 'missing.db'}",
+            "--sink", f"file:{tmp_path / 'mcps.json'}"]  # fmt: skip
+    code, seen = under_terminal(args, tmp_path, terminal_env())
+    assert code == 2
+    assert "\r\x1b[2Kreading Airflow: failed (" in seen and "\nsync FAILED: " in seen.replace("\r\n", "\n")

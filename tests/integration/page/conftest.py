@@ -69,7 +69,7 @@ def open_page(browser: Any) -> Iterator[Any]:
         page.on("console", lambda message: opened.errors.append(message.text) if message.type == "error" else None)
         page.on("pageerror", lambda error: opened.errors.append(f"uncaught: {error}"))
         page.goto(path.as_uri())
-        page.wait_for_function("() => window.bridgePage && window.bridgePage.shownNodeIds().length > 0")
+        page.wait_for_function("() => window.bridgePage !== undefined")
         return opened
 
     yield opener

@@ -144,3 +144,18 @@ def test_a_page_of_the_largest_corpus_manifest_opens_grouped_and_finds_a_model(o
     assert page.page.locator("#details").get_attribute("data-node") == "ds:dbt::analytics.terminology.icd_10_cm"
     page.screenshot("corpus-group-opened")
     assert_offline_and_clean(page, page_path)
+
+
+def test_a_sync_that_stopped_before_the_join_still_writes_a_page_of_its_failure(open_page: Any,
+                                                                               tmp_path: Path) -> None:  # fmt: skip
+    page_path = tmp_path / "failed.html"
+    run = bridge("sync", "--manifest", str(REPO / "dbt_project/artifacts/postgres/manifest.json"), "--airflow-db",
+                 f"sqlite:///{tmp_path / 'missing.db'}", "--sink", "file:mcps.json", "--html", str(page_path),
+                 cwd=tmp_path)  # fmt: skip
+    assert run.code == 2 and "missing.db" in run.error_line
+    page = open_page(page_path)
+    assert page.evaluate("() => window.bridgePage.shownNodeIds()") == []
+    problems = page.page.locator("#problems").inner_text()
+    assert "run-failed" in problems and "missing.db" in problems
+    page.screenshot("failed-sync")
+    assert_offline_and_clean(page, page_path)

@@ -114,11 +114,16 @@ def test_nodes_carry_urns_domain_owners_and_their_latest_run() -> None:
     assert page["domains"][0] == {"id": "sales", "name": "Sales", "colour": page["domains"][0]["colour"]}
 
 
-def test_a_dbt_execution_is_a_models_last_run_before_its_tasks() -> None:
-    result = DbtResult("inv", "build", "model.shop.orders", MODEL, "success", 9_000, 9_500, 0.5)
-    page = content(_with(result))
-    assert node(page, "ds:dbt::analytics.marts.orders")["last_run"] == {
-        "state": "success", "start_ms": 9_000, "end_ms": 9_500, "by": "dbt build"}  # fmt: skip
+def test_the_latest_of_dbt_executions_and_task_runs_is_the_last_run_of_a_model_and_its_table() -> None:
+    newer = DbtResult("inv", "build", "model.shop.orders", MODEL, "success", 9_000, 9_500, 0.5)
+    page = content(_with(newer))
+    by_dbt = {"state": "success", "start_ms": 9_000, "end_ms": 9_500, "by": "dbt build"}
+    assert node(page, "ds:dbt::analytics.marts.orders")["last_run"] == by_dbt
+    assert node(page, "ds:snowflake::analytics.marts.orders")["last_run"] == by_dbt
+    older = DbtResult("inv", "build", "model.shop.orders", MODEL, "success", 100, 200, 0.1)
+    page = content(_with(older))  # a stale local run_results.json does not hide the failed Airflow run
+    for table in ("ds:dbt::analytics.marts.orders", "ds:snowflake::analytics.marts.orders"):
+        assert node(page, table)["last_run"]["state"] == "failure"
 
 
 def _with(result: DbtResult) -> LineageGraph:
@@ -132,6 +137,8 @@ def test_tasks_group_under_their_dag_and_datasets_under_their_schema_or_folder()
     assert node(page, "ds:dbt::analytics.marts.orders")["group"] == "group:analytics.marts"
     assert node(page, "ds:snowflake::analytics.marts.orders")["group"] == "group:analytics.marts"
     assert node(page, "ds:s3::landing/orders/2026.csv")["kind"] == "asset"
+    assert node(page, "ds:s3::landing/orders/2026.csv")["label"] == "2026.csv"
+    assert node(page, "ds:snowflake::analytics.marts.orders")["label"] == "orders"
     groups = {g["id"]: g for g in page["groups"]}
     assert groups["group:analytics.marts"] == {"id": "group:analytics.marts", "kind": "schema",
                                                "label": "analytics.marts", "size": 2, "domain": "sales"}  # fmt: skip
@@ -145,11 +152,14 @@ def test_problems_point_at_the_nodes_they_are_about() -> None:
         Problem("domain-conflict", "warning", "dag build", "several domains"),
         Problem("model-without-domain", "info", "model model.shop.stg_orders", "no domain"),
         Problem("dag-import-error", "warning", "file broken.py", "cannot import"),
+        Problem("domain-conflict", "warning", "asset s3:landing/orders/2026.csv", "several domains"),
+        Problem("unknown-asset-scheme", "warning", "asset landing/orders/2026.csv", "no platform"),
     )
     report = RunReport(counts={}, emitted={}, problems=problems)
     page = content(graph(), report)
     assert [p["nodes"] for p in page["problems"]] == [
-        ["task:build:orders.test"], ["dag:build"], ["ds:dbt::analytics.staging.stg_orders"], []]  # fmt: skip
+        ["task:build:orders.test"], ["dag:build"], ["ds:dbt::analytics.staging.stg_orders"], [],
+        ["ds:s3::landing/orders/2026.csv"], ["ds:s3::landing/orders/2026.csv"]]  # fmt: skip
     assert node(page, "task:build:orders.test")["problems"] == [0]
 
 
@@ -159,5 +169,20 @@ def test_small_graphs_open_with_every_group_open_large_ones_collapsed() -> None:
     assert content(LineageGraph(datasets=many))["open"] is False
 
 
-def test_the_same_graph_gives_the_same_content() -> None:
-    assert content(graph()) == content(graph())
+def test_tables_of_dbt_nodes_are_not_drawn_a_second_lineage() -> None:
+    base = graph()
+    staging_table = DatasetKey("snowflake", "analytics.staging.stg_orders")
+    staging = Dataset(STAGING, "stg_orders", "Model", sibling=staging_table)
+    datasets = (
+        *[staging if d.key == STAGING else d for d in base.datasets if d.key != TABLE],
+        Dataset(TABLE, "orders", "Table", sibling=MODEL, upstreams=(staging_table, FILE)),
+        Dataset(staging_table, "stg_orders", "Table", sibling=STAGING),
+    )  # fmt: skip
+    found = edges(content(LineageGraph(datasets=datasets, jobs=base.jobs, flows=base.flows)))
+    assert ("lineage", "ds:dbt::analytics.staging.stg_orders", "ds:dbt::analytics.marts.orders") in found
+    assert (
+        "lineage",
+        "ds:snowflake::analytics.staging.stg_orders",
+        "ds:snowflake::analytics.marts.orders",
+    ) not in found
+    assert ("lineage", "ds:s3::landing/orders/2026.csv", "ds:snowflake::analytics.marts.orders") in found
