@@ -32,6 +32,7 @@ from bridge.errors import EXIT_BAD_INPUT, EXIT_FAILED, BridgeError, ConfigError
 from bridge.outputs import check_outputs, write_output
 from bridge.progress import Progress, stderr_progress
 from bridge.redact import Redactor
+from bridge.run_report import DEFAULT_FAIL_ON
 
 if TYPE_CHECKING:
     from bridge.model.graph import LineageGraph
@@ -228,7 +229,7 @@ def input_options(command: Callable[..., Any]) -> Callable[..., Any]:
         click.option("--report", "report_path", type=click.Path(dir_okay=False), help="write the run report as JSON"),
         click.option(
             "--fail-on",
-            default="error",
+            default=DEFAULT_FAIL_ON,
             show_default=True,
             help="comma-separated problem codes or severities that give exit code 1; `none`: problems never do",
         ),
@@ -292,7 +293,7 @@ def plan(
     from bridge.join.dbt_checks import one_per_project
     from bridge.model.graph import graph_to_json
     from bridge.plan import graph_as_text, plan_as_json, plan_as_text, plan_project
-    from bridge.report import build_report, redact_report
+    from bridge.run_report import build_report, redact_report
     from bridge.sync import SyncResult, join_inputs, read_inputs, utc_now
 
     overrides = dbt_overrides(dbt_given) | {"airflow_db.url": airflow_db, "airflow_api.url": airflow_url}
@@ -360,7 +361,7 @@ def sync(
     output_path(state_path, "--state")  # an empty path is an error, not "no state"
     outputs = [(output_path(graph_path, "--graph"), "graph"), (page_output(html_path), "lineage page")]
     result, rules, _ = _run(state, inputs, overrides, outputs, "sync")
-    from bridge.report import redact_report, report_as_text
+    from bridge.run_report import redact_report, report_as_text
 
     state.say(report_as_text(redact_report(result.report, state.redact), rules))
     click.echo(summary_line("sync", result, rules, state))
@@ -381,7 +382,7 @@ def check(state: CliState, /, junit_path: str | None, output_format: str, html_p
     Imports neither dbt nor DataHub's schema classes (unless --html asks for the page, which shows DataHub
     URNs): it answers in well under a second."""
     from bridge.ci_formats import report_as_github, report_as_junit
-    from bridge.report import redact_report, report_as_text
+    from bridge.run_report import redact_report, report_as_text
 
     junit_file = output_path(junit_path, "--junit")
     inputs = Inputs(**given)
@@ -409,7 +410,7 @@ def demo(state: CliState, /, out_dir: str) -> int:
     Needs no server and no credentials; runs from a clone of the repository (the project and the Airflow
     database it uses are bundled there, not in the package)."""
     from bridge.demo import demo_files, demo_overrides, demo_summary, open_command
-    from bridge.report import redact_report, report_as_text
+    from bridge.run_report import redact_report, report_as_text
 
     files = demo_files()
     out = Path(out_dir).resolve()
@@ -417,7 +418,7 @@ def demo(state: CliState, /, out_dir: str) -> int:
     inputs = Inputs(
         manifests=(), dbt_exports=(), dbt_project_dir=None, dbt_target=None, dbt_profiles_dir=None,
         run_results=(), catalogs=(), sources=(), airflow_db=None, airflow_url=None, config_path=str(files.config),
-        env=None, platform_instance=None, report_path=str(out / "report.json"), fail_on="error",
+        env=None, platform_instance=None, report_path=str(out / "report.json"), fail_on=DEFAULT_FAIL_ON,
     )  # fmt: skip
     overrides = demo_overrides(files, out)
     outputs: list[tuple[Path | None, str]] = [(out / "lineage.json", "graph"), (page, "lineage page")]
@@ -440,7 +441,7 @@ def _run(
     """Configure, check every output path, read, join and (for `sync` and `demo`) emit; write the report (and the page)
     on every exit from here on. The result, the --fail-on rules, and whether the outputs passed their checks
     (when not, only the report is written)."""
-    from bridge.report import build_report, parse_fail_on, redact_report
+    from bridge.run_report import build_report, parse_fail_on, redact_report
     from bridge.sync import SyncResult, run_sync, utc_now
 
     emit = command != "check"
@@ -486,7 +487,7 @@ def _write_page(
 
 def summary_line(command: str, result: SyncResult, rules: frozenset[str], state: CliState) -> str:
     """The last line of every run: the verdict, what was joined and delivered, the problems, the time."""
-    from bridge.report import plural
+    from bridge.run_report import plural
 
     report = result.report
     counts = report.counts
@@ -529,7 +530,7 @@ def input_files(config: BridgeConfig, config_path: str | None) -> list[Path]:
 
 
 def _write_report(result: SyncResult, rules: frozenset[str], report_file: Path | None, redact: Redactor) -> None:
-    from bridge.report import redact_report, report_as_json
+    from bridge.run_report import redact_report, report_as_json
 
     if report_file is not None:
         write_output(report_file, report_as_json(redact_report(result.report, redact), rules), "report")

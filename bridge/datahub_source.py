@@ -50,7 +50,7 @@ from bridge.emit.mcps import Entity
 from bridge.errors import BridgeError, ConfigError
 from bridge.model.report import PROBLEM_CODES, Problem
 from bridge.redact import Redactor
-from bridge.report import build_report
+from bridge.run_report import build_report
 from bridge.sync import StateUpdate
 
 WHERE = "recipe source.config"

@@ -19,7 +19,7 @@ import bridge
 from bridge.errors import ConfigError
 from bridge.model.graph import LineageGraph
 from bridge.outputs import write_output
-from bridge.report import plural
+from bridge.run_report import plural
 
 _ARTIFACTS = Path("dbt_project/artifacts/postgres")
 
@@ -82,7 +82,7 @@ def demo_summary(graph: LineageGraph, out: Path) -> str:
     subtypes = Counter(d.subtype for d in graph.datasets if d.key.platform == "dbt")
     dbt_nodes = ", ".join(plural(n, subtype.lower()) for subtype, n in sorted(subtypes.items()))
     tables = sum(1 for d in graph.datasets if d.key.platform != "dbt")
-    cosmos = sum(1 for job in graph.jobs if "cosmos_role" in job.properties)
+    cosmos = sum(1 for job in graph.jobs if job.cosmos is not None)
     # a sibling pair once, from its dbt side
     links = sum(len(d.upstreams) + (d.sibling is not None and d.key.platform == "dbt") for d in graph.datasets)
     links += sum(len(job.inputs) + len(job.outputs) for job in graph.jobs)

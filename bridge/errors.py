@@ -16,7 +16,6 @@
     |       +-- AirflowApiAuthError        401/403 that survives a token refresh
     |       +-- AirflowApiNotFoundError    404/405: no such endpoint or object
     |       +-- AirflowApiUnavailableError [3] retries ran out (429/5xx/timeouts, a body cut short)
-    +-- JoinError                    the inputs cannot be joined at all (per-item problems go to the report)
     +-- StateError                   the state file of incremental syncs: unreadable, corrupt, another setup's
     |   +-- FailSafeError            a sync would remove more than `state.fail_safe_threshold`: none removed
     +-- SinkError                    [3] emitting failed; `transient` says whether a retry can help
@@ -122,10 +121,6 @@ class AirflowApiUnavailableError(AirflowApiError):
     """The API kept failing (429, 5xx, timeouts, bodies cut short) until the retries ran out."""
 
     exit_code = EXIT_FAILED
-
-
-class JoinError(BridgeError):
-    """The inputs cannot be joined at all."""
 
 
 class StateError(BridgeError):

@@ -23,13 +23,13 @@ from bridge.model.report import RunReport
 from bridge.outputs import write_output
 from bridge.progress import Progress
 from bridge.read.dbt.inputs import read_dbt
-from bridge.report import build_report, plural
+from bridge.run_report import build_report, plural
 
 if TYPE_CHECKING:
     from datahub.emitter.mcp import MetadataChangeProposalWrapper
 
     from bridge.emit.airflow_urls import AirflowUrls
-    from bridge.emit.common import EmitOptions
+    from bridge.emit.aspects import EmitOptions
     from bridge.emit.mcps import Entity
     from bridge.emit.state import Incremental, Removals, SyncState
 
@@ -121,7 +121,7 @@ def _snapshot_text(snapshot: AirflowSnapshot | None) -> str:
 
 def emit_options(config: BridgeConfig, snapshot: AirflowSnapshot | None) -> EmitOptions:
     """How records are shaped besides the graph: links into the Airflow UI of the version that was read."""
-    from bridge.emit.common import EmitOptions
+    from bridge.emit.aspects import EmitOptions
 
     return EmitOptions(urls=airflow_urls(config, snapshot.airflow_version if snapshot else None))
 

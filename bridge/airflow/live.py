@@ -24,10 +24,11 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
-from bridge.model.airflow import AirflowDag, AirflowSnapshot, DagRun, TaskInstance
-from bridge.read.airflow_db.rows import iso, schedule_text, shared
+from bridge.model.airflow import AirflowDag, AirflowSnapshot, DagRun, TaskInstance, split_owners
+from bridge.read.airflow_db.rows import schedule_text, shared
 from bridge.read.airflow_db.run_conf import run_conf
 from bridge.read.airflow_db.serialized_dag import decode_dag
+from bridge.times import iso
 
 LIMITATIONS = (
     "read from inside a running task: only this DAG and this run, no asset events; this run and the bridge task "
@@ -79,10 +80,9 @@ def dag_of(dag: Any, is_paused: bool) -> AirflowDag:
     """The DAG with the facts of its `dag` row, as the DB reader's `with_dag_facts` gives them."""
     document = serialized_document(dag)
     decoded = decode_dag(dag.dag_id, document, None)
-    owners = {o.strip() for task in dag.tasks for o in str(task.owner or "").split(",") if o.strip()}
     return replace(
         decoded,
-        owners=tuple(sorted(owners)),
+        owners=split_owners(str(task.owner or "") for task in dag.tasks),
         description=dag.description or decoded.description,
         schedule=schedule_of(dag, document),
         is_paused=is_paused,

@@ -21,6 +21,7 @@ from typing import Any
 from airflow.exceptions import AirflowException
 
 from bridge.airflow.connection import DEFAULT_CONN_ID, sink_settings
+from bridge.run_report import DEFAULT_FAIL_ON
 
 try:  # Airflow 3: the Task SDK
     from airflow.sdk import BaseHook, BaseOperator
@@ -58,7 +59,7 @@ class BridgeSyncOperator(BaseOperator):  # type: ignore[misc]  # Airflow is unty
         export_path: str | os.PathLike[str] | None = None,
         config: Mapping[str, Any] | str | os.PathLike[str] | None = None,
         datahub_conn_id: str = DEFAULT_CONN_ID,
-        fail_on: str = "error",
+        fail_on: str = DEFAULT_FAIL_ON,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -73,7 +74,7 @@ class BridgeSyncOperator(BaseOperator):  # type: ignore[misc]  # Airflow is unty
         from bridge.config import build_config
         from bridge.errors import BridgeError
         from bridge.redact import Redactor
-        from bridge.report import parse_fail_on, redact_report, report_as_text
+        from bridge.run_report import parse_fail_on, redact_report, report_as_text
         from bridge.sync import run_sync, utc_now
 
         try:

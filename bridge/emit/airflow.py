@@ -11,7 +11,7 @@ from datahub.metadata.schema_classes import (
     EdgeClass,
 )
 
-from bridge.emit.common import (
+from bridge.emit.aspects import (
     EMPTY_BROWSE_PATH,
     STATUS_ACTIVE,
     EmitOptions,
@@ -23,7 +23,7 @@ from bridge.emit.common import (
     subtypes,
 )
 from bridge.emit.urns import urn_of
-from bridge.model.graph import Flow, Job, JobKey
+from bridge.model.graph import CosmosTask, Flow, Job, JobKey
 
 ORCHESTRATOR = "airflow"
 
@@ -62,10 +62,10 @@ def job_mcps(job: Job, options: EmitOptions) -> list[MetadataChangeProposalWrapp
         type="COMMAND",
         flowUrn=parent,
         description=job.description or None,
-        customProperties=dict(sorted(job.properties.items())),
+        customProperties=dict(sorted({**job.properties, **_cosmos_properties(job.cosmos)}.items())),
         externalUrl=options.urls.task(job.key.dag_id, job.key.task_id),
     )
-    subtype = "Cosmos dbt task" if "cosmos_role" in job.properties else "Task"
+    subtype = "Cosmos dbt task" if job.cosmos is not None else "Task"
     return present(
         job_urn(job.key),
         info,
@@ -77,6 +77,10 @@ def job_mcps(job: Job, options: EmitOptions) -> list[MetadataChangeProposalWrapp
         global_tags(job.tags),
         domains(job.domain),
     )
+
+
+def _cosmos_properties(cosmos: CosmosTask | None) -> dict[str, str]:
+    return {"cosmos_role": cosmos.role, "cosmos_matched_by": cosmos.matched_by} if cosmos is not None else {}
 
 
 def _input_output(job: Job) -> DataJobInputOutputClass:

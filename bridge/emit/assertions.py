@@ -34,7 +34,7 @@ from datahub.metadata.schema_classes import (
     DataPlatformInstanceClass,
 )
 
-from bridge.emit.common import STATUS_ACTIVE, dataset_ownership, mcp, present
+from bridge.emit.aspects import STATUS_ACTIVE, dataset_ownership, mcp, present
 from bridge.emit.urns import urn_of
 from bridge.model.graph import Assertion, AssertionCheck, AssertionParameter, AssertionRun, RunKey
 

@@ -33,7 +33,7 @@ from datahub.metadata.schema_classes import (
     UpstreamLineageClass,
 )
 
-from bridge.emit.common import (
+from bridge.emit.aspects import (
     STAMP,
     STATUS_ACTIVE,
     EmitOptions,

@@ -13,7 +13,7 @@ from datahub.emitter.mcp import MetadataChangeProposalWrapper
 from datahub.metadata.schema_classes import DomainPropertiesClass
 
 from bridge.emit.airflow import flow_mcps, flow_urn, job_mcps, job_urn
-from bridge.emit.common import EmitOptions, mcp
+from bridge.emit.aspects import EmitOptions, mcp
 from bridge.emit.datasets import dataset_mcps
 from bridge.emit.urns import urn_of
 from bridge.model.graph import Domain, LineageGraph

@@ -18,7 +18,7 @@ from datahub.emitter.serialization_helper import pre_json_transform
 
 from bridge.config import SinkConfig
 from bridge.emit.aspect_json import aspect_to_obj
-from bridge.emit.common import is_shared
+from bridge.emit.aspects import is_shared
 from bridge.errors import ConfigError, SinkTerminalError, SinkTransientError
 from bridge.outputs import atomic_output
 

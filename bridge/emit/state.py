@@ -33,7 +33,7 @@ import msgspec
 import orjson
 from datahub.emitter.mcp import MetadataChangeProposalWrapper
 
-from bridge.emit.common import STATUS_REMOVED, mcp
+from bridge.emit.aspects import STATUS_REMOVED, mcp
 from bridge.emit.mcps import Entity, entity_mcps
 from bridge.emit.sinks import aspect_json
 from bridge.errors import StateError

@@ -10,11 +10,7 @@ from __future__ import annotations
 
 import functools
 
-from datahub.emitter.mce_builder import (
-    make_data_flow_urn,
-    make_data_job_urn_with_flow,
-    make_dataset_urn_with_platform_instance,
-)
+from datahub.emitter.mce_builder import make_dataset_urn_with_platform_instance
 
 from bridge.model.graph import DatasetKey
 
@@ -27,27 +23,10 @@ def urn_of(key: DatasetKey) -> str:
     )
 
 
-def data_flow_urn(dag_id: str, cluster: str) -> str:
-    return make_data_flow_urn("airflow", dag_id, cluster)
-
-
-def data_job_urn(flow_urn: str, task_id: str) -> str:
-    return make_data_job_urn_with_flow(flow_urn, task_id)
-
-
 # Entities the bridge is the source of: it writes their descriptive aspects and soft-deletes them when they
 # disappear. Warehouse tables and other platforms' datasets belong to their own connectors (see datasets.py).
 OWNED_DATASET_PLATFORMS = frozenset({"dbt", "airflow"})
-_OWNED_ENTITY_PREFIXES = ("urn:li:dataFlow:", "urn:li:dataJob:")
 
 
 def is_owned_dataset_platform(platform: str) -> bool:
     return platform in OWNED_DATASET_PLATFORMS
-
-
-def is_owned_entity(urn: str) -> bool:
-    """Whether a URN names a flow, a job or a dataset of a platform the bridge is the source of."""
-    if urn.startswith(_OWNED_ENTITY_PREFIXES):
-        return True
-    prefix = "urn:li:dataset:(urn:li:dataPlatform:"
-    return urn.startswith(prefix) and urn[len(prefix) :].split(",", 1)[0] in OWNED_DATASET_PLATFORMS

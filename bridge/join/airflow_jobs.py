@@ -17,12 +17,10 @@ from bridge.join.dbt_datasets import materialized_upstreams, warehouse_key
 from bridge.join.inventory import inventory_properties
 from bridge.join.ownership import airflow_owners, unique
 from bridge.join.settings import JoinSettings
-from bridge.model.airflow import AirflowDag, AirflowTask, AssetEvent, ConnectionInfo
+from bridge.model.airflow import AirflowDag, AirflowTask, AssetEvent, ConnectionInfo, upstream_ids
 from bridge.model.dbt import DbtProject
-from bridge.model.graph import DatasetKey, Flow, Job, JobKey
+from bridge.model.graph import WRITING_ROLES, CosmosTask, DatasetKey, Flow, Job, JobKey
 from bridge.model.report import Problem
-
-_WRITING_ROLES = frozenset({"run", "seed", "snapshot", "build"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,12 +68,9 @@ def build_jobs(dag: AirflowDag, context: AirflowContext) -> tuple[list[Job], lis
 
 
 def upstream_task_ids(dag: AirflowDag) -> dict[str, set[str]]:
-    """Upstream ids per task, from the upstream ids read and the downstream ids inverted."""
-    upstream: dict[str, set[str]] = {task_id: set(task.upstream_task_ids) for task_id, task in dag.tasks.items()}
-    for task_id, task in dag.tasks.items():
-        for downstream in task.downstream_task_ids:
-            upstream.setdefault(downstream, set()).add(task_id)
-    return upstream
+    """Upstream ids per task: those read, and the downstream ids inverted (`upstream_ids`)."""
+    inverted = upstream_ids(dag.tasks.values())
+    return {task_id: {*task.upstream_task_ids, *inverted.get(task_id, ())} for task_id, task in dag.tasks.items()}
 
 
 def _job(
@@ -91,8 +86,6 @@ def _job(
     properties = {"operator_module": task.operator_module, "operator_class": task.operator_class}
     if task.task_group_id:
         properties["task_group"] = task.task_group_id
-    if match is not None:
-        properties |= {"cosmos_role": match.role, "cosmos_matched_by": match.method}
     if task.sla_seconds is not None:
         properties["sla"] = str(timedelta(seconds=task.sla_seconds))
     properties |= inventory_properties(task, context.connections)
@@ -107,6 +100,7 @@ def _job(
         owners=airflow_owners([task.owner]),
         tags=unique(dag.tags),
         properties=properties,
+        cosmos=CosmosTask(match.role, match.method) if match is not None else None,
     )
 
 
@@ -127,7 +121,7 @@ def _cosmos_io(match: TaskMatch | None, context: AirflowContext) -> tuple[set[Da
     project = context.projects[match.project_name]
     node = project.nodes[match.node_id]
     own = {warehouse_key(node.relation, project.adapter_type, context.settings)} if node.relation else set()
-    if match.role not in _WRITING_ROLES:
+    if match.role not in WRITING_ROLES:
         return own, set()
     read = {
         warehouse_key(up.relation, project.adapter_type, context.settings)

@@ -40,6 +40,8 @@ def without_credentials(uri: str) -> str:
 
 
 _FILE_PLATFORMS = {"s3": "s3", "s3a": "s3", "gs": "gcs", "gcs": "gcs", "file": "file", "abfss": "abs"}
+# The dataset platforms of files (DataHub's names), whatever URI scheme named them.
+FILE_PLATFORMS = frozenset(_FILE_PLATFORMS.values())
 
 
 @dataclass(frozen=True, slots=True)

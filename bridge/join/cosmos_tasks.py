@@ -20,25 +20,26 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from bridge.model.airflow import AirflowDag, AirflowTask
-from bridge.model.dbt import DbtNode, DbtProject
+from bridge.model.dbt import RELATION_TYPES, DbtNode, DbtProject
+from bridge.model.graph import CosmosRole, MatchMethod
 
 SELECTOR_FIELDS = ("select", "models")
 _GRAPH_OPERATORS = re.compile(r"^(@|\d*\+)|(\+\d*)$")
-_SUFFIX_ROLES = {"run": "run", "test": "test", "seed": "seed", "snapshot": "snapshot", "source": "source"}
+_SUFFIX_ROLES: dict[str, CosmosRole] = {"run": "run", "test": "test", "seed": "seed", "snapshot": "snapshot",
+                                         "source": "source"}  # fmt: skip
 _BUILD = re.compile(r"^(?P<name>.+)_(?P<type>model|seed|snapshot|source)_build$")
 _UNDERSCORE_ROLE = re.compile(r"^(?P<name>.+)_(?P<role>run|seed|snapshot|source)$")
 _VERSIONED = re.compile(r"^(?P<name>.+)_v(?P<version>[0-9A-Za-z]+)$")
-MATCHED_TYPES = frozenset({"model", "seed", "snapshot", "source"})
 
 
 @dataclass(frozen=True, slots=True)
 class TaskMatch:
     dag_id: str
     task_id: str
-    role: str  # run, test, seed, snapshot, source, build, project-test
+    role: CosmosRole
     project_name: str | None
     node_id: str | None
-    method: str  # selector, task-id, or none
+    method: MatchMethod
     reason: str = ""
 
 
@@ -55,7 +56,7 @@ def index_project(project: DbtProject) -> _ProjectIndex:
     by_name: dict[str, list[str]] = {}
     by_path: dict[str, str] = {}
     for node in project.nodes.values():
-        if node.resource_type not in MATCHED_TYPES:
+        if node.resource_type not in RELATION_TYPES:  # what a Cosmos task can run
             continue
         by_fqn[".".join(node.fqn)] = node.unique_id
         by_path.setdefault(node.original_file_path, node.unique_id)
@@ -115,7 +116,9 @@ def _match_task(dag_id: str, task: AirflowTask, indexes: list[_ProjectIndex]) ->
     return _unmatched(dag_id, task, role, tokens, indexes)
 
 
-def _unmatched(dag_id: str, task: AirflowTask, role: str, tokens: list[str], indexes: list[_ProjectIndex]) -> TaskMatch:
+def _unmatched(
+    dag_id: str, task: AirflowTask, role: CosmosRole, tokens: list[str], indexes: list[_ProjectIndex]
+) -> TaskMatch:
     leaf = task.task_id.rsplit(".", 1)[-1]
     if role == "test" and leaf.endswith("_test") and not tokens and indexes:
         # TestBehavior.AFTER_ALL: one task testing the whole project, named after the project's folder.
@@ -126,13 +129,13 @@ def _unmatched(dag_id: str, task: AirflowTask, role: str, tokens: list[str], ind
     return TaskMatch(dag_id, task.task_id, role, None, None, "none", reason)
 
 
-def task_role(task: AirflowTask) -> str:
+_OPERATOR_ROLES: tuple[CosmosRole, ...] = ("build", "run", "test", "seed", "snapshot", "source")
+
+
+def task_role(task: AirflowTask) -> CosmosRole:
     """What a Cosmos task does, from its operator class (DbtRunLocalOperator -> run)."""
     name = task.operator_class.lower()
-    for role in ("build", "run", "test", "seed", "snapshot", "source"):
-        if name.startswith(f"dbt{role}"):
-            return role
-    return "run"
+    return next((role for role in _OPERATOR_ROLES if name.startswith(f"dbt{role}")), "run")
 
 
 def _by_selector(tokens: list[str], index: _ProjectIndex) -> str | None:
@@ -160,7 +163,7 @@ def _select_one(method: str, value: str, index: _ProjectIndex) -> str | None:
     return index.by_fqn.get(value)
 
 
-def _by_task_id(task_id: str, index: _ProjectIndex) -> tuple[str, str] | None:
+def _by_task_id(task_id: str, index: _ProjectIndex) -> tuple[CosmosRole, str] | None:
     parts = task_id.split(".")
     if len(parts) >= 2 and parts[-1] in _SUFFIX_ROLES:
         node_id = _by_rendered_name(parts[-2], index)
@@ -170,7 +173,7 @@ def _by_task_id(task_id: str, index: _ProjectIndex) -> tuple[str, str] | None:
         found = pattern.match(leaf)
         node_id = _by_rendered_name(found.group("name"), index) if found else None
         if found and node_id:
-            return (found.group(role_group) if role_group else "build", node_id)
+            return (_SUFFIX_ROLES[found.group(role_group)] if role_group else "build", node_id)
     return None
 
 

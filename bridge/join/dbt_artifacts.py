@@ -14,10 +14,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
 from bridge.join.dbt_datasets import dbt_key
-from bridge.join.runs import epoch_ms
 from bridge.join.settings import JoinSettings
 from bridge.model.dbt import RELATION_TYPES, CatalogTable, DbtColumn, DbtNode, DbtProject, RunResults
 from bridge.model.graph import Column, Dataset, DbtResult
+from bridge.times import epoch_ms
 
 
 def with_catalog(

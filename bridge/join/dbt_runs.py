@@ -26,11 +26,8 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from bridge.model.graph import Assertion, DbtResult, Job, JobKey, Run, RunKey
+from bridge.model.graph import TESTING_ROLES, WRITING_ROLES, Assertion, DbtResult, Job, JobKey, Run, RunKey
 
-# The Cosmos roles whose task executes its node (see cosmos_tasks.py), and those that run its tests.
-EXECUTING_ROLES = frozenset({"run", "seed", "snapshot", "build"})
-TESTING_ROLES = frozenset({"test", "build"})
 _OPEN = float("inf")
 
 
@@ -56,7 +53,7 @@ def link_dbt_results(
     """The results, each execution of a model, seed or snapshot with the task run that executed it, and each
     test's result with the task run that ran it. `tested`: test unique_id -> the nodes it reads."""
     jobs, runs = list(jobs), list(runs)
-    windows = task_windows(runs, executing_nodes(jobs, EXECUTING_ROLES))
+    windows = task_windows(runs, executing_nodes(jobs, WRITING_ROLES))
     test_windows = task_windows(runs, executing_nodes(jobs, TESTING_ROLES))
     return tuple(
         _linked(result, windows, (result.unique_id,))
@@ -84,7 +81,7 @@ def executing_nodes(jobs: Iterable[Job], roles: frozenset[str]) -> dict[JobKey, 
     return {
         job.key: job.dbt_unique_id
         for job in jobs
-        if job.dbt_unique_id and job.properties.get("cosmos_role", "run") in roles
+        if job.dbt_unique_id and (job.cosmos.role if job.cosmos else "run") in roles
     }
 
 

@@ -30,10 +30,10 @@ from typing import Literal
 
 from bridge.join.dbt_datasets import dbt_key, warehouse_key
 from bridge.join.dbt_test_checks import check_of_test, chosen_title
-from bridge.join.runs import epoch_ms
 from bridge.join.settings import JoinSettings
 from bridge.model.dbt import CatalogTable, DbtNode, DbtProject, FreshnessCriterion, RunResult, RunResults
 from bridge.model.graph import Assertion, AssertionResultType, AssertionRun
+from bridge.times import epoch_ms
 
 _SUCCESS = frozenset({"pass", "success"})
 _NOT_RUN = frozenset({"error", "runtime error"})

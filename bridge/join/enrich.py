@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 
+from bridge.join.asset_uris import FILE_PLATFORMS
 from bridge.join.domains import agreed_domain, first_rule_match, node_domain
 from bridge.join.ownership import node_owners
 from bridge.join.settings import JoinSettings
@@ -12,21 +13,16 @@ from bridge.model.dbt import DbtProject
 from bridge.model.graph import Dataset, DatasetKey, Domain, Flow, Job
 from bridge.model.report import Problem
 
-_FILE_PLATFORMS = frozenset({"s3", "gcs", "file", "abs"})
-
 
 def asset_datasets(jobs: Iterable[Job], known: Iterable[Dataset], settings: JoinSettings) -> list[Dataset]:
     """Datasets that only Airflow names (explicit outlets/inlets, events, schedules)."""
     present = {d.key for d in known}
     keys = {k for job in jobs for k in (*job.inputs, *job.outputs)} - present
-    return [
-        Dataset(key=k, display_name=k.name.rsplit("/", 1)[-1].rsplit(".", 1)[-1], subtype=_subtype(k))
-        for k in sorted(keys)
-    ]
+    return [Dataset(key=k, display_name=k.short_name, subtype=_subtype(k)) for k in sorted(keys)]
 
 
 def _subtype(key: DatasetKey) -> str:
-    if key.platform in _FILE_PLATFORMS:
+    if key.platform in FILE_PLATFORMS:
         return "File"
     return "Asset" if key.platform == "airflow" else "Table"
 

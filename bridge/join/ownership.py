@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from bridge.model.airflow import split_owners
 from bridge.model.dbt import DbtNode, Group
 
 # Airflow's placeholder owner when a DAG names none: not a person.
@@ -26,6 +27,5 @@ def node_owners(node: DbtNode, groups_by_name: dict[str, Group]) -> tuple[str, .
 
 
 def airflow_owners(owner_fields: Iterable[str | None]) -> tuple[str, ...]:
-    """DAG/task owners: Airflow stores several as one comma-separated string."""
-    names = (name for field in owner_fields if field for name in field.split(","))
-    return tuple(o for o in unique(names) if o.lower() not in _PLACEHOLDER_OWNERS)
+    """DAG/task owners (`split_owners`) less Airflow's placeholders (`airflow`, ...)."""
+    return tuple(o for o in split_owners(owner_fields) if o.lower() not in _PLACEHOLDER_OWNERS)

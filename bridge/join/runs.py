@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
 from typing import Any
 
 from bridge.model.airflow import DagRun, TaskInstance
 from bridge.model.graph import Job, JobKey, Run
 from bridge.redact import MASK, Redactor, looks_secret
+from bridge.times import epoch_ms
 
 # Airflow state -> (DataHub run status, DataHub run result). Unfinished states have no result yet.
 _STATES: dict[str, tuple[str, str | None]] = {
@@ -30,16 +30,6 @@ _STATES: dict[str, tuple[str, str | None]] = {
 
 def status_of(state: str | None) -> tuple[str, str | None]:
     return _STATES.get((state or "").lower(), ("STARTED", None))
-
-
-def epoch_ms(timestamp: str | None) -> int | None:
-    """Milliseconds since the epoch of an ISO-8601 time; naive times are UTC, as Airflow stores them."""
-    if not timestamp:
-        return None
-    parsed = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return int(parsed.timestamp() * 1000)
 
 
 def redacted_conf(value: Any) -> Any:

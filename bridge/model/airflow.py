@@ -6,7 +6,7 @@ Times are ISO-8601 strings in UTC as Airflow stored them (no parsing in the core
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -163,3 +163,19 @@ class AirflowSnapshot:
     problems: tuple[Problem, ...] = ()
     # What this source could not provide (e.g. REST has no template-field values before a run).
     limitations: tuple[str, ...] = ()
+
+
+def upstream_ids(tasks: Iterable[AirflowTask]) -> dict[str, tuple[str, ...]]:
+    """task_id -> the tasks directly upstream of it, from the downstream ids (all that Airflow serializes and
+    its API lists); the one place these edges are inverted."""
+    upstream: dict[str, list[str]] = {}
+    for task in tasks:
+        for downstream in task.downstream_task_ids:
+            upstream.setdefault(downstream, []).append(task.task_id)
+    return {task_id: tuple(sorted(ids)) for task_id, ids in upstream.items()}
+
+
+def split_owners(fields: Iterable[str | None]) -> tuple[str, ...]:
+    """The owner names in Airflow's owner fields (a DAG's or task's `owner` holds several, comma-separated),
+    stripped, without duplicates, sorted."""
+    return tuple(sorted({name.strip() for field in fields if field for name in field.split(",") if name.strip()}))

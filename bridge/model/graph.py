@@ -28,6 +28,12 @@ class DatasetKey:
     platform_instance: str | None = None
     env: str = "PROD"
 
+    @property
+    def short_name(self) -> str:
+        """The last part of its name: a file's (`index_prices.csv` of `bucket/markets/index_prices.csv`, also
+        in a URI kept as it is), else a table's (`orders` of `analytics.marts.orders`)."""
+        return self.name.rsplit("/", 1)[-1] if "/" in self.name else self.name.rsplit(".", 1)[-1]
+
 
 @dataclass(frozen=True, slots=True, order=True)
 class JobKey:
@@ -83,9 +89,32 @@ class Flow:
     properties: Mapping[str, str] = field(default_factory=dict)
 
 
+# What a Cosmos task does, from its operator class or its task id (`project-test`: one task testing the whole
+# project, Cosmos' TestBehavior.AFTER_ALL), and how the join found the dbt node it runs (`none`: it found none).
+CosmosRole = Literal["run", "test", "seed", "snapshot", "source", "build", "project-test"]
+MatchMethod = Literal["selector", "task-id", "none"]
+# The roles whose task builds its node (writes its relation); tests are run by `test` and `build` tasks.
+WRITING_ROLES: frozenset[CosmosRole] = frozenset({"run", "seed", "snapshot", "build"})
+TESTING_ROLES: frozenset[CosmosRole] = frozenset({"test", "build"})
+
+
+@dataclass(frozen=True, slots=True)
+class CosmosTask:
+    """A task Cosmos rendered from a dbt node: its role and how it was matched (`Job.dbt_unique_id` is the node)."""
+
+    role: CosmosRole
+    matched_by: MatchMethod
+
+    @property
+    def matched(self) -> bool:
+        """Whether the join found what it runs: a node, or (for a project test) the whole project."""
+        return self.matched_by != "none"
+
+
 @dataclass(frozen=True, slots=True)
 class Job:
-    """An Airflow task (DataHub DataJob), with the datasets it reads and writes and the tasks before it."""
+    """An Airflow task (DataHub DataJob), with the datasets it reads and writes and the tasks before it;
+    `cosmos` when Cosmos rendered it from a dbt node."""
 
     key: JobKey
     operator: str
@@ -99,6 +128,7 @@ class Job:
     tags: tuple[str, ...] = ()
     external_url: str | None = None
     properties: Mapping[str, str] = field(default_factory=dict)
+    cosmos: CosmosTask | None = None
 
 
 @dataclass(frozen=True, slots=True)

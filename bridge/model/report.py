@@ -1,4 +1,5 @@
-"""The run report: problems found while reading and joining, with where they are, for people and for CI."""
+"""What a run report holds: problems found while reading and joining, with where they are, and the counts.
+Making one from a sync and showing it is `bridge.run_report`."""
 
 from __future__ import annotations
 

@@ -213,7 +213,7 @@ def _dataset_node(dataset: Dataset, urns: PageUrns, facts: _Facts) -> dict[str, 
     return {
         "id": dataset_id(key),
         "kind": _KINDS.get(dataset.subtype, "model") if is_dbt else ("asset" if "/" in key.name else "table"),
-        "label": dataset.display_name if is_dbt else _short_name(key.name),
+        "label": dataset.display_name if is_dbt else key.short_name,
         "group": f"group:{container(key)}",
         "domain": dataset.domain,
         "urns": urn_list,
@@ -239,11 +239,6 @@ def _tests(graph: LineageGraph) -> Mapping[DatasetKey, str]:
         if latest is not None and latest.result != "SUCCESS":
             failing[assertion.assertee] += 1
     return {key: f"{n}" + (f" ({failing[key]} failing)" if failing[key] else "") for key, n in total.items()}
-
-
-def _short_name(name: str) -> str:
-    """A file's name (`index_prices.csv` of `bucket/markets/index_prices.csv`), a table's (`orders`)."""
-    return name.rsplit("/", 1)[-1] if "/" in name else name.rsplit(".", 1)[-1]
 
 
 def _details(properties: Mapping[str, str], names: Iterable[str]) -> dict[str, str]:

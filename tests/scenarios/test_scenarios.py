@@ -19,7 +19,7 @@ import yaml
 
 from bridge.config import build_config
 from bridge.plan import datasets_as_text, graph_as_text
-from bridge.report import DEFAULT_FAIL_ON, report_as_json
+from bridge.run_report import DEFAULT_FAIL_ON, parse_fail_on, report_as_json
 from bridge.sync import SyncResult, run_sync
 from tests.airflow_dumps import restore_dump, sqlite_dump
 from tests.conftest import REPO, assert_golden
@@ -78,7 +78,7 @@ def test_scenario(scenario: Scenario, worker_id: str, tmp_path: Path, update_gol
     expected = scenario.folder / "expected"
     text = datasets_as_text(result.graph) + graph_as_text(result.graph)
     assert_golden(expected / "lineage.txt", text, update_golden)
-    report = report_as_json(result.report, DEFAULT_FAIL_ON).decode() + "\n"
+    report = report_as_json(result.report, parse_fail_on(DEFAULT_FAIL_ON)).decode() + "\n"
     assert_golden(expected / "report.json", report, update_golden)
     if scenario.spec.get("sample_urns"):
         assert_golden(expected / "mcps.sample.json", sample(mcps, scenario.spec["sample_urns"]), update_golden)

@@ -6,9 +6,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from bridge.model.airflow import AirflowDag, AirflowTask, Asset, AssetEvent, DagRun, ImportErrorInfo, TaskInstance
-from bridge.read.airflow_db.rows import iso
-from bridge.read.airflow_db.serialized_dag import upstream_ids
+from bridge.model.airflow import (
+    AirflowDag,
+    AirflowTask,
+    Asset,
+    AssetEvent,
+    DagRun,
+    ImportErrorInfo,
+    TaskInstance,
+    split_owners,
+    upstream_ids,
+)
+from bridge.times import iso
 
 # Rendered fields come back as `str()` of the value: these mean "no value".
 _EMPTY_RENDERED = frozenset({"", "None", "[]", "{}"})
@@ -26,7 +35,7 @@ def dag(summary: Mapping[str, Any], details: Mapping[str, Any], tasks: Sequence[
         fileloc=details.get("fileloc") or summary.get("fileloc"),
         description=details.get("description") or summary.get("description"),
         doc_md=details.get("doc_md"),
-        owners=tuple(sorted({o.strip() for o in summary.get("owners") or details.get("owners") or [] if o.strip()})),
+        owners=split_owners(summary.get("owners") or details.get("owners") or []),
         tags=tuple(sorted({t["name"] for t in summary.get("tags") or details.get("tags") or []})),
         is_paused=bool(summary.get("is_paused")),
         is_active=not summary.get("is_stale", False) and summary.get("is_active", True) is not False,

@@ -27,7 +27,7 @@ from typing import Any
 from bridge.config import AirflowDbConfig
 from bridge.db_url import DbTarget
 from bridge.errors import AirflowSchemaError, ConfigError
-from bridge.model.airflow import AirflowDag, AirflowSnapshot, Asset, AssetRef
+from bridge.model.airflow import AirflowDag, AirflowSnapshot, Asset, AssetRef, split_owners
 from bridge.model.pattern import NamePattern
 from bridge.model.report import Problem
 from bridge.read.airflow_db import rows
@@ -36,6 +36,7 @@ from bridge.read.airflow_db.queries import Queries, only_dags, queries_for
 from bridge.read.airflow_db.schema_version import AirflowSchema, schema_for_revision
 from bridge.read.airflow_db.serialized_dag import SerializedDagError, decode_dag, describe_deadline, load_row
 from bridge.read.scope import only_allowed
+from bridge.times import utc
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 # Serialized DAGs fetched per round trip: a document is ~15 KB of JSON text, 60 KB for the fixture's Cosmos
@@ -120,11 +121,10 @@ def detect_schema(db: AirflowDb) -> AirflowSchema:
 def since_parameter(since: str | None, dialect: str) -> datetime | str:
     """The start of run history: a UTC datetime, or Airflow's text form on SQLite (compared as text there)."""
     try:
-        moment = datetime.fromisoformat(since.replace("Z", "+00:00")) if since else EPOCH
+        moment = utc(since) if since else EPOCH
     except ValueError:
         raise ConfigError(f"run history start {since!r} is not an ISO-8601 time (e.g. 2026-01-31T00:00:00Z).") from None
-    utc = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
-    return utc.strftime("%Y-%m-%d %H:%M:%S.%f") if dialect == "sqlite" else utc
+    return moment.strftime("%Y-%m-%d %H:%M:%S.%f") if dialect == "sqlite" else moment
 
 
 def read_dags(db: AirflowDb, q: Queries, ids: list[object]) -> tuple[dict[str, AirflowDag], list[Problem]]:
@@ -192,7 +192,7 @@ def with_dag_facts(dag: AirflowDag, fact: tuple[Any, ...] | None, tags: list[str
         is_paused=rows.as_bool(is_paused),
         is_active=not rows.as_bool(is_stale),
         fileloc=fileloc or dag.fileloc,
-        owners=tuple(sorted({o.strip() for o in (owners or "").split(",") if o.strip()})),
+        owners=split_owners([owners]),
         description=description or dag.description,
         schedule=rows.schedule_text(schedule),
         tags=tuple(sorted(set(tags) | set(dag.tags))),

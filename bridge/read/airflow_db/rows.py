@@ -12,25 +12,14 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
-from datetime import datetime, timedelta, timezone
+from datetime import timedelta
 from typing import Any
 
 import orjson
 
 from bridge.model.airflow import AssetEvent, ConnectionInfo, DagRun, ImportErrorInfo, TaskInstance, VariableInfo
 from bridge.read.airflow_db.run_conf import run_conf
-
-
-def iso(value: Any) -> str | None:
-    """An ISO-8601 string in UTC (`2026-01-05T06:00:00+00:00`); Airflow stores every time in UTC. Takes
-    PostgreSQL's datetimes, SQLite's text and the REST API's `...Z` alike."""
-    if value is None or value == "":
-        return None
-    try:
-        moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value).replace("Z", "+00:00"))
-    except ValueError:
-        return str(value)
-    return (moment.astimezone(timezone.utc) if moment.tzinfo else moment.replace(tzinfo=timezone.utc)).isoformat()
+from bridge.times import iso
 
 
 def schedule_text(value: Any) -> str | None:

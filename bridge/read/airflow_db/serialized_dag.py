@@ -26,7 +26,7 @@ from typing import Any
 
 import orjson
 
-from bridge.model.airflow import AirflowDag, AirflowTask, AssetRef
+from bridge.model.airflow import AirflowDag, AirflowTask, AssetRef, upstream_ids
 from bridge.read.airflow_db.rows import shared
 
 # Airflow's schema defaults for a task key that is left out of the serialized task.
@@ -145,15 +145,6 @@ def linked(tasks: list[AirflowTask]) -> dict[str, AirflowTask]:
         )
         for t in tasks
     }
-
-
-def upstream_ids(tasks: list[AirflowTask]) -> dict[str, tuple[str, ...]]:
-    """task_id -> the tasks directly upstream of it (Airflow serializes only downstream ids)."""
-    upstream: dict[str, list[str]] = {}
-    for task in tasks:
-        for downstream in task.downstream_task_ids:
-            upstream.setdefault(downstream, []).append(task.task_id)
-    return {task_id: tuple(sorted(ids)) for task_id, ids in upstream.items()}
 
 
 def decode_task(body: Mapping[str, Any], groups: Mapping[str, str]) -> AirflowTask:

@@ -10,7 +10,7 @@ import pytest
 from bridge.config import SinkConfig
 from bridge.emit.airflow import flow_urn, job_urn
 from bridge.emit.airflow_urls import AirflowUrls
-from bridge.emit.common import EmitOptions
+from bridge.emit.aspects import EmitOptions
 from bridge.emit.mcps import graph_to_mcps
 from bridge.emit.sinks import FileSink, file_record, open_sink
 from bridge.errors import SinkTerminalError

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.emit.common import EmitOptions
+from bridge.emit.aspects import EmitOptions
 from bridge.emit.mcps import graph_entities
 from bridge.emit.state import Incremental, SyncState, load_state, save_state, unread_dags
 from bridge.errors import StateError

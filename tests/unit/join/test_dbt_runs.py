@@ -8,7 +8,7 @@ from bridge.join.pipeline import join_lineage
 from bridge.join.settings import JoinSettings
 from bridge.model.airflow import AirflowSnapshot, DagRun, TaskInstance
 from bridge.model.dbt import DbtProject, RunResult, RunResults
-from bridge.model.graph import DatasetKey, DbtResult, Job, JobKey, Run, RunKey
+from bridge.model.graph import CosmosRole, CosmosTask, DatasetKey, DbtResult, Job, JobKey, Run, RunKey
 
 from .conftest import cosmos, dag
 
@@ -17,8 +17,8 @@ FRED = "model.finance.fct_fred_observations"
 DAG = "finance_dbt"
 
 
-def job(task_id: str, node: str | None = MODEL, role: str = "run") -> Job:
-    return Job(JobKey(DAG, task_id), "DbtRunLocalOperator", dbt_unique_id=node, properties={"cosmos_role": role})
+def job(task_id: str, node: str | None = MODEL, role: CosmosRole = "run") -> Job:
+    return Job(JobKey(DAG, task_id), "DbtRunLocalOperator", dbt_unique_id=node, cosmos=CosmosTask(role, "selector"))
 
 
 def task_run(task_id: str, start: int | None, end: int | None, run_id: str = "r1", map_index: int = -1) -> Run:

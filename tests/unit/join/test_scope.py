@@ -19,7 +19,7 @@ def test_without_assets_no_asset_dataset_or_edge_remains(postgres_project: DbtPr
     assert not [d for d in without.datasets if d.dbt_unique_id is None]
     assert {j.key for j in without.jobs} == {j.key for j in with_assets.jobs}
     cosmos = [j for j in without.jobs if j.dbt_unique_id]
-    assert cosmos and all(j.outputs for j in cosmos if j.properties.get("cosmos_role") == "run")
+    assert cosmos and all(j.outputs for j in cosmos if j.cosmos is not None and j.cosmos.role == "run")
 
 
 def test_runs_are_capped_per_dag_keeping_the_latest(postgres_project: DbtProject) -> None:

@@ -1,4 +1,5 @@
-"""The run report, for people (text) and for CI (JSON)."""
+"""Making the run report of a sync (`build_report`), and showing it for people (text) and for CI (JSON);
+`--fail-on` rules. What a report holds is `bridge.model.report`."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from bridge.errors import BridgeError, ConfigError, SinkError, SourceError
 from bridge.model.graph import LineageGraph
 from bridge.model.report import PROBLEM_CODES, SEVERITIES, Problem, RunReport
 
-DEFAULT_FAIL_ON = frozenset({"error"})
+DEFAULT_FAIL_ON = "error"  # `--fail-on` when not given: any problem of severity error fails the run
 
 
 def parse_fail_on(text: str) -> frozenset[str]:
@@ -62,8 +63,8 @@ def build_report(
     problem = failure_problem(failure) if failure is not None else None
     if graph is None:
         return RunReport(counts=dict.fromkeys(COUNTS, 0), emitted=emitted, problems=(), failure=problem)
-    cosmos = [j for j in graph.jobs if "cosmos_role" in j.properties]
-    matched = sum(1 for j in cosmos if j.dbt_unique_id or j.properties["cosmos_role"] == "project-test")
+    cosmos = [j.cosmos for j in graph.jobs if j.cosmos is not None]
+    matched = sum(1 for task in cosmos if task.matched)
     counts = {
         "datasets": len(graph.datasets),
         "dbt_datasets": sum(1 for d in graph.datasets if d.key.platform == "dbt"),
