@@ -30,7 +30,7 @@ def cosmos_io(graph: LineageGraph) -> dict[tuple[str, str], tuple[Any, Any, str 
     return {
         (j.key.dag_id, j.key.task_id): (j.inputs, j.outputs, j.dbt_unique_id)
         for j in graph.jobs
-        if "cosmos_role" in j.properties
+        if j.cosmos is not None
     }
 
 
