@@ -17,7 +17,9 @@ demo: $(STAMP)
 
 # The README's first command runs here too, so a broken demo fails the tests.
 test: lint typecheck postgres chromium demo
-	$(PY) -m pytest -n 2 --dist loadgroup
+	rm -f .coverage .coverage.*
+	BRIDGE_COVERAGE_FILE=$(CURDIR)/.coverage $(PY) -m pytest -n 2 --dist loadgroup --cov --cov-report=
+	@echo "coverage of bridge/ (every test, the command line in subprocesses included): $$($(PY) -m coverage report --format=total) %"
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
@@ -42,5 +44,9 @@ integration: $(STAMP) postgres chromium
 e2e-airflow: $(STAMP) postgres
 	$(PY) -m pytest -n 2 --dist loadgroup tests/airflow_e2e
 
-golden: $(STAMP)
-	$(PY) -m pytest --update-golden -m "not integration"
+# Every test that compares with a golden file, rewriting it: the plan text, the scenarios (PostgreSQL), the module
+# lists each command loads, and the README's picture of the demo page (Chromium). Review the diff.
+GOLDEN_TESTS := tests/unit/test_plan.py tests/scenarios tests/integration/cli/test_imports.py tests/integration/page
+
+golden: $(STAMP) postgres chromium
+	$(PY) -m pytest -n 2 --dist loadgroup --update-golden $(GOLDEN_TESTS)

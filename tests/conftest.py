@@ -37,9 +37,14 @@ def snowflake_project() -> DbtProject:
 
 
 def corpus_manifests() -> list[Path]:
-    """Every manifest of the shared corpus with a supported schema (the v2 one is tested for its error)."""
+    """Every manifest of the shared corpus with a supported schema (the v2 one is tested for its error). Without
+    the corpus this fails the collection, loudly: tests parametrized by it must not quietly collect nothing."""
     found = sorted(CORPUS.glob("*/manifest*.json*")) + sorted(CORPUS.glob("committed-artifacts/*/manifest.json"))
-    return [p for p in found if "dbt_sandbox_snowflake" not in str(p)]
+    manifests = [p for p in found if "dbt_sandbox_snowflake" not in str(p)]
+    if len(manifests) < 5:
+        raise RuntimeError(f"the shared dbt corpus is missing or incomplete at {CORPUS} (found {len(manifests)} "
+                           "manifests): the tests need ../shared beside the repository")  # fmt: skip
+    return manifests
 
 
 def assert_golden(path: Path, actual: str, update: bool) -> None:
