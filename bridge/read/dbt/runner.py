@@ -29,7 +29,15 @@ def export_with_dbt(project_dir: str, target: str | None = None, profiles_dir: s
     """What `dbt run-operation bridge_export` prints for the project under `target` (dbt's default if None)."""
     if not Path(project_dir, "dbt_project.yml").is_file():
         raise DbtInvocationError(project_dir, "holds no dbt_project.yml", "pass the folder of the dbt project")
-    from dbt.cli.main import dbtRunner
+    try:
+        from dbt.cli.main import dbtRunner
+    except ImportError:
+        raise DbtInvocationError(
+            project_dir,
+            "needs dbt, which is not installed beside the bridge",
+            "install the dbt extra and your project's adapter: pip install 'dbt-lineage-bridge[dbt]' dbt-snowflake "
+            "(or dbt-postgres, ...); or run `dbt run-operation bridge_export` yourself and pass --dbt-export",
+        ) from None
 
     printed = io.StringIO()
     with tempfile.TemporaryDirectory(prefix="bridge-dbt-") as work, warnings.catch_warnings():
