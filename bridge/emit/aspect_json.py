@@ -6,6 +6,9 @@ decodes the field's schema default again. On a large manifest those two steps ar
 converter is a subclass of DataHub's own: the same walk and the same output, with the defaults decoded once
 per field and the aspect not validated again (the aspects are built through DataHub's typed classes, and
 tests/unit/emit holds this output equal to `to_obj()` for every aspect kind the bridge emits).
+
+It relies on avrogen's record walk (`_record_to_json`, `_generic_to_json`), which is not public: avrogen
+(`avro-gen3`) is therefore a declared dependency, pinned to the release acryl-datahub pins.
 """
 
 from __future__ import annotations
@@ -26,16 +29,17 @@ class _CachedDefaultsConverter(AvroJsonConverter):
             fastavro=like.fastavro,
             schema_types=like.schema_types,
         )
-        self._defaults: dict[int, list[tuple[str, Any, Any]]] = {}
+        self._defaults: dict[str, list[tuple[str, Any, Any]]] = {}
 
     def _fields(self, writers_schema: Any) -> list[tuple[str, Any, Any]]:
-        """(name, type, decoded default or _MISSING) per field, decoded once per schema."""
-        found = self._defaults.get(id(writers_schema))
+        """(name, type, decoded default or _MISSING) per field, decoded once per record schema (by its full name,
+        unique among DataHub's records)."""
+        found = self._defaults.get(writers_schema.fullname)
         if found is None:
             decode: Any = self.from_json_object  # avrogen is untyped
             fields = writers_schema.fields
             found = [(f.name, f.type, decode(f.default, f.type) if f.has_default else _MISSING) for f in fields]
-            self._defaults[id(writers_schema)] = found
+            self._defaults[writers_schema.fullname] = found
         return found
 
     def _record_to_json(self, data_obj: Any, writers_schema: Any) -> Any:

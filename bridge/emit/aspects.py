@@ -11,6 +11,7 @@ Writing the same values means a sync and those connectors agree instead of overw
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,31 +49,16 @@ class EmitOptions:
     dbt_tag_prefix: str = DBT_TAG_PREFIX
 
 
-# Aspects that are the same for many entities are built once and shared (never mutated); they live as long
-# as the process, so a serialiser may cache their JSON by identity (`is_shared`).
-_SHARED: dict[int, object] = {}
-_SUBTYPES: dict[str, SubTypesClass] = {}
+# Aspects that are the same for many entities are built once and shared (never mutated); a serialiser
+# computes their JSON once per sync, by value (`bridge.emit.sinks.aspect_json`).
+STATUS_ACTIVE = StatusClass(removed=False)
+STATUS_REMOVED = StatusClass(removed=True)
+EMPTY_BROWSE_PATH = BrowsePathsV2Class(path=[])
 
 
-def _shared(aspect: Any) -> Any:
-    _SHARED[id(aspect)] = aspect
-    return aspect
-
-
-STATUS_ACTIVE: StatusClass = _shared(StatusClass(removed=False))
-STATUS_REMOVED: StatusClass = _shared(StatusClass(removed=True))
-EMPTY_BROWSE_PATH: BrowsePathsV2Class = _shared(BrowsePathsV2Class(path=[]))
-
-
+@functools.cache
 def subtypes(name: str) -> SubTypesClass:
-    found = _SUBTYPES.get(name)
-    if found is None:
-        found = _SUBTYPES[name] = _shared(SubTypesClass(typeNames=[name]))
-    return found
-
-
-def is_shared(aspect: object) -> bool:
-    return id(aspect) in _SHARED
+    return SubTypesClass(typeNames=[name])
 
 
 def mcp(urn: str, aspect: Any) -> MetadataChangeProposalWrapper:

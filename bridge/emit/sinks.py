@@ -15,10 +15,10 @@ from typing import Any, BinaryIO, Protocol
 import orjson
 from datahub.emitter.mcp import MetadataChangeProposalWrapper
 from datahub.emitter.serialization_helper import pre_json_transform
+from datahub.metadata.schema_classes import BrowsePathsV2Class, StatusClass, SubTypesClass
 
 from bridge.config import SinkConfig
 from bridge.emit.aspect_json import aspect_to_obj
-from bridge.emit.aspects import is_shared
 from bridge.errors import ConfigError, SinkTerminalError, SinkTransientError
 from bridge.outputs import atomic_output
 
@@ -45,7 +45,7 @@ class Sink(Protocol):
     def close(self) -> None: ...
 
 
-def file_record(proposal: MetadataChangeProposalWrapper, serialised: dict[int, object]) -> dict[str, object]:
+def file_record(proposal: MetadataChangeProposalWrapper, serialised: dict[Any, object]) -> dict[str, object]:
     """The record DataHub's file sink writes for an MCP (`to_obj(simplified_structure=True)`), built with
     DataHub's own aspect serialiser but without its serialise-to-string-and-parse-back round trip (3x faster;
     tests/unit/emit holds the two equal)."""
@@ -59,21 +59,33 @@ def file_record(proposal: MetadataChangeProposalWrapper, serialised: dict[int, o
     }
 
 
-def aspect_json(aspect: Any, serialised: dict[int, object]) -> object:
-    """An aspect's JSON; shared aspects (`status`, `subTypes`: thousands of uses) are serialised once."""
-    if not is_shared(aspect):
+def aspect_json(aspect: Any, serialised: dict[Any, object]) -> object:
+    """An aspect's JSON. The aspects thousands of entities carry with equal values (`status`, `subTypes`, an
+    empty browse path) are serialised once per `serialised` (one sink run), keyed by their value."""
+    key = _same_for_many(aspect)
+    if key is None:
         return pre_json_transform(aspect_to_obj(aspect))
-    found = serialised.get(id(aspect))
+    found = serialised.get(key)
     if found is None:
-        found = serialised[id(aspect)] = pre_json_transform(aspect_to_obj(aspect))
+        found = serialised[key] = pre_json_transform(aspect_to_obj(aspect))
     return found
+
+
+def _same_for_many(aspect: Any) -> tuple[object, ...] | None:
+    if isinstance(aspect, StatusClass):
+        return ("status", aspect.removed)
+    if isinstance(aspect, SubTypesClass):
+        return ("subTypes", *aspect.typeNames)
+    if isinstance(aspect, BrowsePathsV2Class) and not aspect.path:
+        return ("browsePathsV2",)
+    return None
 
 
 def write_records(
     out: BinaryIO, proposals: Iterable[MetadataChangeProposalWrapper], result: EmitResult, first: bool = True
 ) -> bool:
     """Write records separated as in one JSON array (the caller writes the brackets); True if none."""
-    serialised: dict[int, object] = {}
+    serialised: dict[Any, object] = {}
     for proposal in proposals:
         out.write(b"\n" if first else b",\n")
         out.write(orjson.dumps(file_record(proposal, serialised), option=orjson.OPT_INDENT_2))

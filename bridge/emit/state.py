@@ -28,6 +28,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import msgspec
 import orjson
@@ -135,7 +136,7 @@ class Incremental:
         previous = self.previous.entities if self.previous else {}
         removed = set(self.previous.removed) if self.previous else set()
         same_emitter = self.previous is not None and self.previous.emitter == self.emitter
-        serialised: dict[int, object] = {}
+        serialised: dict[Any, object] = {}
         for entity in entities:
             fingerprint = value_hash(entity.value)
             before = previous.get(entity.urn) if entity.urn not in removed else None
@@ -203,7 +204,7 @@ def removal_mcps(urns: Iterable[str]) -> list[MetadataChangeProposalWrapper]:
     return [mcp(urn, STATUS_REMOVED) for urn in sorted(urns)]
 
 
-def aspect_hash(proposal: MetadataChangeProposalWrapper, serialised: dict[int, object]) -> str:
+def aspect_hash(proposal: MetadataChangeProposalWrapper, serialised: dict[Any, object]) -> str:
     """A hash of the aspect as the sink writes it (keys sorted, so the same aspect always hashes alike)."""
     data = orjson.dumps(aspect_json(proposal.aspect, serialised), option=orjson.OPT_SORT_KEYS)
     return hashlib.blake2b(data, digest_size=10).hexdigest()
