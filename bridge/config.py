@@ -260,6 +260,10 @@ class BridgeConfig(_Section):
     capture_assets: bool = True
     dag_pattern: PatternConfig = Field(default_factory=PatternConfig, description="which DAGs are read (dag_id)")
     domain_rules: dict[str, str] = Field(default_factory=dict, description="dag_id regex -> domain URN")
+    # dbt nodes without a domain of their own (meta, group): by file path or fqn (`models/marts/fred/.*`,
+    # `finance.marts.fred.*`), then by schema (`fred`); each regex matched in full, first rule wins.
+    path_domain_rules: dict[str, str] = Field(default_factory=dict, description="path or fqn regex -> domain")
+    schema_domain_rules: dict[str, str] = Field(default_factory=dict, description="schema regex -> domain")
     legacy_cosmos_schema_mapping: dict[str, str] = Field(default_factory=dict)
     # DataHub's stateful ingestion (checkpoints, stale-entity removal), under `datahub ingest` only: the DataHub
     # source validates it with DataHub's own class and sets it here; `bridge sync` ignores it with a warning.
@@ -292,6 +296,8 @@ class BridgeConfig(_Section):
             airflow_cluster=self.airflow_cluster,
             lowercase_urns=self.lowercase_urns,
             dag_domain_rules=self.domain_rules,
+            path_domain_rules=self.path_domain_rules,
+            schema_domain_rules=self.schema_domain_rules,
             legacy_prefix_mapping=self.legacy_cosmos_schema_mapping,
             capture_assets=self.capture_assets,
             max_runs_per_dag=self.run_history.max_runs_per_dag,
@@ -316,7 +322,7 @@ class BridgeConfig(_Section):
             raise ValueError("must be a non-empty name without , ( or ) (they separate the parts of DataHub URNs)")
         return value
 
-    @field_validator("domain_rules")
+    @field_validator("domain_rules", "path_domain_rules", "schema_domain_rules")
     @classmethod
     def _domain_rules(cls, rules: dict[str, str]) -> dict[str, str]:
         for pattern, domain in rules.items():
