@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint typecheck unit integration postgres chromium golden e2e-airflow
+.PHONY: demo test lint typecheck unit integration postgres chromium oidc-provider golden e2e-airflow
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,7 +16,7 @@ demo: $(STAMP)
 	$(PY) -m bridge demo
 
 # The README's first command runs here too, so a broken demo fails the tests.
-test: lint typecheck postgres chromium demo
+test: lint typecheck postgres chromium oidc-provider demo
 	rm -f .coverage .coverage.*
 	BRIDGE_COVERAGE_FILE=$(CURDIR)/.coverage $(PY) -m pytest -n 2 --dist loadgroup --cov --cov-report=
 	@echo "coverage of bridge/ (every test, the command line in subprocesses included): $$($(PY) -m coverage report --format=total) %"
@@ -33,10 +33,13 @@ postgres:
 chromium:
 	scripts/ensure-chromium.sh
 
+oidc-provider:
+	scripts/ensure-oidc-provider.sh
+
 unit: $(STAMP)
 	$(PY) -m pytest -m "not integration"
 
-integration: $(STAMP) postgres chromium
+integration: $(STAMP) postgres chromium oidc-provider
 	$(PY) -m pytest -m integration
 
 # The bridge task inside real Airflow 3.3, 3.1 and 2.11 with real Cosmos (their venvs are made under .cache/ when

@@ -117,7 +117,7 @@ def _token_from_environment(data: dict[str, Any], environ: Mapping[str, str]) ->
     token = environ.get("DATAHUB_GMS_TOKEN")
     if not token or not isinstance(sink, dict) or sink.get("type") != "datahub-rest":
         return data
-    if any(sink.get(key) for key in ("token", "oidc_token_url", "oidc_client_id", "oidc_client_secret")):
+    if any(sink.get(key) for key in ("token", "oidc", "oidc_token_url", "oidc_client_id", "oidc_client_secret")):
         return data
     return {**data, "sink": {**sink, "token": token}}
 

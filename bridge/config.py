@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal
-from urllib.parse import unquote
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from urllib.parse import quote_plus, unquote
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator, model_validator
 
-from bridge.config_legacy import map_legacy_keys
+from bridge.config_legacy import map_legacy_keys, mapping_section
 from bridge.db_url import DbTarget, parse_db_url, target_from_fields
 from bridge.errors import ConfigError
 from bridge.join.settings import JoinSettings
@@ -95,7 +95,107 @@ class AirflowDbConfig(_Section):
         return target_from_fields(self.host, self.port, self.database, self.username, password)
 
 
-class AirflowApiConfig(_Section):
+OIDC_KEYS = ("token_url", "client_id", "client_secret", "scope", "auth_method")
+
+
+class OidcSettings(_Section):
+    """OIDC client credentials (RFC 6749 4.4), one section for the Airflow API and the DataHub sink (`oidc:`):
+    the token endpoint (or a Keycloak realm URL), the client, an optional scope, and how the client proves who
+    it is at the endpoint: `client_secret_post` (id and secret as form fields, the default) or
+    `client_secret_basic` (HTTP Basic). Each field may also be written flat beside the section's other keys
+    (`oidc_token_url`, `oidc_client_id`, `oidc_client_secret`, `oidc_scope`, `oidc_auth_method`), as before."""
+
+    token_url: str | None = Field(None, description="the token endpoint, or a Keycloak realm URL (.../realms/<realm>)")
+    client_id: str | None = None
+    client_secret: SecretStr | None = None
+    scope: str | None = None
+    auth_method: Literal["client_secret_post", "client_secret_basic"] = Field(
+        "client_secret_post", description="how the client authenticates at the token endpoint"
+    )
+
+    @field_validator("token_url")
+    @classmethod
+    def _token_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        url, username, password = split_credentials(value, "the token URL")
+        if username or password:
+            raise ValueError("holds credentials: give them as client_id and client_secret instead")
+        return url
+
+    def missing(self) -> list[str]:
+        """The fields client credentials need that are not set."""
+        return [name for name in ("token_url", "client_id", "client_secret") if not getattr(self, name)]
+
+    def secrets(self) -> list[str]:
+        """The client secret, and the credential `client_secret_basic` sends (base64 of the form-encoded pair)."""
+        if self.client_secret is None:
+            return []
+        secret = self.client_secret.get_secret_value()
+        return [secret, basic_auth_value(quote_plus(self.client_id or ""), quote_plus(secret))]
+
+
+class _OidcClient(_Section):
+    """A section that may authenticate with OIDC client credentials: its `oidc` section, or the flat keys."""
+
+    section_name: ClassVar[str]
+    oidc: OidcSettings | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _flat_oidc_keys(cls, data: Any) -> Any:
+        return cls._gathered(data) if isinstance(data, dict) else data
+
+    @classmethod
+    def _gathered(cls, data: dict[str, Any]) -> dict[str, Any]:
+        return gather_oidc(data, cls.section_name)
+
+    @property
+    def oidc_token_url(self) -> str | None:
+        return self.oidc.token_url if self.oidc else None
+
+    @property
+    def oidc_client_id(self) -> str | None:
+        return self.oidc.client_id if self.oidc else None
+
+    @property
+    def oidc_client_secret(self) -> SecretStr | None:
+        return self.oidc.client_secret if self.oidc else None
+
+    @property
+    def oidc_scope(self) -> str | None:
+        return self.oidc.scope if self.oidc else None
+
+    def secrets(self) -> list[str]:
+        return super().secrets() + (self.oidc.secrets() if self.oidc else [])
+
+
+def gather_oidc(data: dict[str, Any], section: str) -> dict[str, Any]:
+    """`data` with its flat `oidc_*` keys moved into its `oidc` section. Both forms mean the same; a field given
+    both ways with two different values is an error (a ValueError pydantic reports) naming both keys."""
+    flat_keys = {f"oidc_{name}": name for name in OIDC_KEYS}
+    flat = {flat_keys[key]: value for key, value in data.items() if key in flat_keys and value is not None}
+    rest = {key: value for key, value in data.items() if key not in flat_keys}
+    given = data.get("oidc")
+    if not flat:
+        return rest
+    nested = mapping_section(given, f"{section}.oidc") if given is not None else {}
+    for name in flat.keys() & {key for key, value in nested.items() if value is not None}:
+        if _plain(flat[name]) != _plain(nested[name]):
+            raise ValueError(f"{section}.oidc_{name} and {section}.oidc.{name} are both set, to different values; "
+                             "keep one")  # fmt: skip
+    return {**rest, "oidc": {**nested, **flat}}
+
+
+def _plain(value: object) -> object:
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
+
+
+class AirflowApiConfig(_OidcClient):
+    """Airflow's REST API. `auth: oidc` fetches tokens with the `oidc` client credentials (a section shared with
+    the sink); without `auth`, given client credentials mean `oidc`, as the original connector's keys did."""
+
+    section_name: ClassVar[str] = "airflow_api"
     url: str | None = None
     # Read DAGs, tasks, assets and runs through the API. Unset: read it when no airflow_db is configured
     # (with a DB, the URL then only makes links). True with a DB: both are read and combined, the DB first.
@@ -104,10 +204,6 @@ class AirflowApiConfig(_Section):
     username: str | None = None
     password: SecretStr | None = None
     token: SecretStr | None = None
-    oidc_token_url: str | None = None
-    oidc_client_id: str | None = None
-    oidc_client_secret: SecretStr | None = None
-    oidc_scope: str | None = None
     # The original connector's fallback: when the OIDC token request fails, basic auth with username and
     # password instead (said in the run report). Off: a failed token request is an error.
     oidc_basic_auth_fallback: bool = False
@@ -127,6 +223,15 @@ class AirflowApiConfig(_Section):
         )
         return super().secrets() + basic
 
+    @classmethod
+    def _gathered(cls, data: dict[str, Any]) -> dict[str, Any]:
+        data = super()._gathered(data)
+        oidc = data.get("oidc")
+        given = mapping_section(oidc, "airflow_api.oidc") if oidc is not None else {}
+        if "auth" not in data and (given.get("client_id") or given.get("token_url")):
+            data = {**data, "auth": "oidc"}
+        return data
+
     @model_validator(mode="before")
     @classmethod
     def _credentials_out_of_url(cls, data: Any) -> Any:
@@ -144,19 +249,16 @@ class AirflowApiConfig(_Section):
         return data
 
 
-class SinkConfig(_Section):
+class SinkConfig(_OidcClient):
     """Where the MCPs go. `datahub-rest` authenticates with a static `token` or with OIDC client credentials
-    (`oidc_*`: the sink fetches the access token and refreshes it); `batch_size`, `max_retries`,
-    `retry_backoff` and `timeout` bound what one batch may cost before the sink gives up and says so."""
+    (`oidc`, or its flat `oidc_*` keys: the sink fetches the access token and refreshes it); `batch_size`,
+    `max_retries`, `retry_backoff` and `timeout` bound what one batch may cost before the sink gives up and says so."""
 
+    section_name: ClassVar[str] = "sink"
     type: Literal["file", "datahub-lite", "datahub-rest", "datahub-kafka"] = "datahub-lite"
     path: str | None = None
     server: str | None = None
     token: SecretStr | None = None
-    oidc_token_url: str | None = Field(None, description="OIDC token endpoint for the client-credentials grant")
-    oidc_client_id: str | None = None
-    oidc_client_secret: SecretStr | None = None
-    oidc_scope: str | None = None
     batch_size: int = Field(100, ge=1, description="MCPs per ingestProposalBatch request (DataHub caps it at 200)")
     max_retries: int = Field(5, ge=0, description="retries of one batch after a transient error")
     retry_backoff: float = Field(1.0, ge=0, description="seconds before the first retry, doubled at each retry")
@@ -184,10 +286,8 @@ class SinkConfig(_Section):
     @model_validator(mode="after")
     def _one_way_to_authenticate(self) -> SinkConfig:
         """OIDC needs all three settings, and a static token beside them would leave it unclear which is used."""
-        oidc = {"oidc_token_url": self.oidc_token_url, "oidc_client_id": self.oidc_client_id,
-                "oidc_client_secret": self.oidc_client_secret}  # fmt: skip
-        missing = [f"sink.{name}" for name, value in oidc.items() if not value]
-        if missing and len(missing) < len(oidc):
+        missing = [f"sink.oidc_{name}" for name in (self.oidc or OidcSettings()).missing()]
+        if missing and len(missing) < len(OidcSettings().missing()):
             raise ValueError(f"OIDC client credentials need {', '.join(missing)} too")
         if not missing and self.token is not None:
             raise ValueError("set either sink.token or the sink.oidc_* client credentials, not both")

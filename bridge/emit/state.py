@@ -36,7 +36,7 @@ from datahub.emitter.mcp import MetadataChangeProposalWrapper
 
 from bridge.emit.aspects import STATUS_REMOVED, mcp
 from bridge.emit.mcps import Entity, entity_mcps
-from bridge.emit.sinks import aspect_json
+from bridge.emit.sinks.base import aspect_json
 from bridge.errors import StateError
 from bridge.outputs import write_output
 

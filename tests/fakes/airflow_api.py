@@ -1,8 +1,9 @@
 """A local Airflow REST API on 127.0.0.1 that replays the responses recorded from real Airflow releases
 (tests/fixtures/airflow/rest/<release>/), with an OIDC client-credentials token endpoint (also at Keycloak's
-`/realms/<realm>/protocol/openid-connect/token`), Airflow 3's
-`POST /auth/token`, basic auth, and faults a test can order: 401, 429 with Retry-After, 500, a slow answer,
-a broken JSON body, a server that ignores `offset` or caps its pages.
+`/realms/<realm>/protocol/openid-connect/token`), Airflow 3's `POST /auth/token`, basic auth, the bearer
+tokens of a real OIDC provider (`token_check`: checked against the provider's JWKS), and faults a test can
+order: 401, 429 with Retry-After, 500, a slow answer, a broken JSON body, a server that ignores `offset` or
+caps its pages.
 
 Listings are served from the recorded items with the client's own `limit`/`offset` (a recording made with
 `limit=2` pages is joined back into one listing first), so any page size can be exercised on real data.
@@ -59,6 +60,7 @@ class FakeAirflow:
     ignore_offset: bool = False
     max_page: int | None = None
     reject_all_tokens: bool = False
+    token_check: Callable[[str], bool] | None = None  # with auth "oidc": accept the bearer tokens it approves
     routes: dict[tuple[str, str], Any] = field(default_factory=dict)
     requests: list[tuple[str, str, str]] = field(default_factory=list)  # method, path, query
     tokens: dict[str, float] = field(default_factory=dict)  # token -> expiry on `clock`
@@ -133,7 +135,9 @@ class FakeAirflow:
             return header == f"Basic {expected}"
         if self.auth == "bearer":
             return header == f"Bearer {self.static_token}"
-        token = (header or "").removeprefix("Bearer ")
+        scheme, _, token = (header or "").partition(" ")
+        if self.token_check is not None:
+            return not self.reject_all_tokens and scheme == "Bearer" and self.token_check(token)
         expiry = self.tokens.get(token)
         return not self.reject_all_tokens and expiry is not None and self.clock() < expiry
 

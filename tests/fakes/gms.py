@@ -5,7 +5,8 @@ GMS: `GET /config` answers `{"noCode": "true", "versions": ...}` (the emitter ch
 `POST /aspects?action=ingestProposalBatch` takes `{"proposals": [...], "async": "false"}` and applies the batch
 whole, as GMS's AspectResource does, answering `{"value": "success"}`; errors have Rest.li's shape
 (`{"status", "message", "exceptionClass", "stackTrace"}`). With `tokens` set, a request without
-`Authorization: Bearer <one of them>` gets 401. Faults a test can order: a status (with Retry-After) N times, a
+`Authorization: Bearer <one of them>` gets 401; with `token_check` set (a real OIDC provider's JWKS), one whose
+bearer token it does not approve. Faults a test can order: a status (with Retry-After) N times, a
 slow answer (the batch is applied, the answer comes late), a dropped connection (nothing applied).
 Every request is recorded, with what was answered.
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
@@ -70,6 +71,7 @@ class Fake(Protocol):
 @dataclass
 class FakeGms:
     tokens: set[str] | None = None
+    token_check: Callable[[str], bool] | None = None
     config: dict[str, Any] = field(default_factory=lambda: dict(GMS_CONFIG))
     faults: list[Fault] = field(default_factory=list)
     requests: list[Request] = field(default_factory=list)
@@ -95,7 +97,7 @@ class FakeGms:
         return answer
 
     def _answer(self, method: str, path: str, authorization: str | None) -> Answer | None:
-        if self.tokens is not None and authorization not in {f"Bearer {t}" for t in self.tokens}:
+        if not self._authorised(authorization):
             return rest_li_error(401, "Failed to authenticate: the bearer token is missing, invalid or expired")
         fault = self._fault(path)
         if fault is not None:
@@ -105,6 +107,12 @@ class FakeGms:
         if method == "POST" and path == INGEST_PATH:
             return Answer(200, b'{"value": "success"}')
         return rest_li_error(404, f"no resource at {path}")
+
+    def _authorised(self, authorization: str | None) -> bool:
+        if self.token_check is not None:
+            scheme, _, token = (authorization or "").partition(" ")
+            return scheme == "Bearer" and self.token_check(token)
+        return self.tokens is None or authorization in {f"Bearer {t}" for t in self.tokens}
 
     def _fault(self, path: str) -> Fault | None:
         for fault in self.faults:

@@ -1,25 +1,24 @@
 """A small client for Airflow's stable REST API: one session, retries, offset pagination.
 
-- Retries with exponential backoff and full jitter on 429, 5xx, timeouts and dropped connections,
-  honouring `Retry-After` (seconds or an HTTP date); never on other 4xx.
+- Retries through `bridge.http`'s one retry loop (the DataHub sink's too): exponential backoff with full
+  jitter on what `bridge.http.failures` calls transient (408, 425, 429, 5xx, timeouts, dropped or refused
+  connections, bodies cut short), honouring `Retry-After` (seconds or an HTTP date); never on other 4xx, a
+  TLS failure or a malformed URL.
 - A 401 makes the auth method fetch a new token once; a second 401 is an AirflowApiAuthError.
 - Listings are read with `limit`/`offset` until `total_entries` items came: a short page does not end a
   listing, and a server that ignores `offset` (the same page again) is detected instead of looped on.
-- Every request is counted; no message carries a credential, and what a server says in an error (its JSON
-  `detail`, an HTML error page) is shown redacted and shortened (`bridge.redact.server_text`).
+- No message carries a credential, and what a server says in an error (its JSON `detail`, an HTML error
+  page) is shown redacted and shortened (`bridge.http.answer_text` with the client's one `Redactor`).
 - The session is hardened by `bridge.http`: `timeout` is also each request's total deadline (a server that
   trickles bytes cannot hold it longer), and redirects to another origin are refused, not followed.
 """
 
 from __future__ import annotations
 
-import logging
-import random
 import time
 import warnings
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -35,16 +34,25 @@ from bridge.errors import (
     AirflowApiUnavailableError,
     ConfigError,
 )
-from bridge.http import hardened_session, request_failure
+from bridge.http import (
+    Clock,
+    Failure,
+    RequestFailedError,
+    Retrying,
+    RetryPolicy,
+    Sleep,
+    answer_failure,
+    answer_text,
+    hardened_session,
+    is_transient_status,
+    request_failure,
+)
 from bridge.read.airflow_api.auth import Auth, make_auth
-from bridge.redact import Redactor, server_text
+from bridge.redact import Redactor
 
-log = logging.getLogger(__name__)
-
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 BACKOFF_BASE_S = 0.5
 BACKOFF_CAP_S = 30.0
-Sleep = Callable[[float], None]
+RETRY_AFTER_CAP_S = 120.0
 
 
 class InsecureTlsWarning(UserWarning):
@@ -57,10 +65,8 @@ class ApiClient:
     config: AirflowApiConfig
     session: requests.Session
     auth: Auth
-    sleep: Sleep = time.sleep
+    retrying: Retrying
     prefix: str = "/api/v2"
-    requests_made: int = 0
-    retries_made: int = 0
     warnings: list[str] = field(default_factory=list)
     redact: Redactor = field(default_factory=Redactor)
 
@@ -111,30 +117,28 @@ class ApiClient:
             )
         if response.status_code >= 400:
             error = AirflowApiNotFoundError if response.status_code in (404, 405) else AirflowApiError
-            raise error(f"Airflow API {method} {url}: HTTP {response.status_code} {_detail(response, self.redact)}")
+            text = answer_text(response, self.redact)
+            raise error(f"Airflow API {method} {url}: HTTP {response.status_code}" + (f" ({text})" if text else ""))
         return response
 
     def _send(self, method: str, url: str, params: Mapping[str, object] | None) -> requests.Response:
-        attempts = self.config.max_retries + 1
-        for attempt in range(1, attempts + 1):
-            self.requests_made += 1
-            outcome = self._attempt(method, url, params)
-            if isinstance(outcome, requests.Response) and outcome.status_code not in RETRY_STATUSES:
-                return outcome
-            if attempt == attempts:
-                what = f"HTTP {outcome.status_code}" if isinstance(outcome, requests.Response) else outcome
-                raise AirflowApiUnavailableError(
-                    f"Airflow API {method} {url}: still failing after {attempts} attempts (last: {what}). "
-                    "Check that the Airflow API server is up, or raise airflow_api.max_retries."
-                )
-            self.retries_made += 1
-            self.sleep(backoff_delay(attempt, outcome if isinstance(outcome, requests.Response) else None))
-        raise AssertionError("unreachable")
-
-    def _attempt(self, method: str, url: str, params: Mapping[str, object] | None) -> requests.Response | str:
-        """The answer, or why there was none when a retry may help; an AirflowApiError when it cannot."""
+        what = f"Airflow API {method} {url}"
         try:
-            return self.session.request(
+            return self.retrying.run(lambda: self._attempt(method, url, params), what, self.redact)
+        except RequestFailedError as failed:
+            reason = self.redact(failed.failure.reason)
+            if failed.gave_up:
+                raise AirflowApiUnavailableError(
+                    f"{what}: still failing after {failed.attempts} attempt{'s' if failed.attempts > 1 else ''} "
+                    f"(last: {reason}). "
+                    "Check that the Airflow API server is up, or raise airflow_api.max_retries."
+                ) from None
+            raise AirflowApiError(f"{what}: {reason}.") from None
+
+    def _attempt(self, method: str, url: str, params: Mapping[str, object] | None) -> requests.Response | Failure:
+        """The answer, or why there was none or it was a transient error (a retry may help, or not)."""
+        try:
+            response = self.session.request(
                 method,
                 url,
                 params={k: str(v) for k, v in (params or {}).items()},
@@ -142,32 +146,16 @@ class ApiClient:
                 timeout=self.config.timeout,
             )
         except requests.RequestException as exc:
-            failure = request_failure(exc)
-            if not failure.transient:
-                raise AirflowApiError(f"Airflow API {method} {url}: {self.redact(failure.reason)}.") from None
-            log.info("Airflow API %s %s: %s, retrying", method, url, failure.reason)
-            return failure.reason
+            return request_failure(exc)
+        if is_transient_status(response.status_code):
+            text = answer_text(response, self.redact)
+            return answer_failure(response.status_code, text, response.headers.get("Retry-After"))
+        return response
 
 
-def backoff_delay(attempt: int, response: requests.Response | None, rng: random.Random | None = None) -> float:
-    """`Retry-After` when the server gave one, else exponential backoff with full jitter."""
-    after = retry_after(response.headers.get("Retry-After")) if response is not None else None
-    if after is not None:
-        return min(after, BACKOFF_CAP_S * 4)
-    ceiling = min(BACKOFF_CAP_S, BACKOFF_BASE_S * 2 ** (attempt - 1))
-    return (rng or random).uniform(0, ceiling)
-
-
-def retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a `Retry-After` header: delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    if value.strip().isdigit():
-        return float(value.strip())
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return None
+def retry_policy(config: AirflowApiConfig) -> RetryPolicy:
+    """`max_retries` retries, 0.5 s doubled up to 30 s with full jitter; Retry-After honoured up to 2 minutes."""
+    return RetryPolicy(config.max_retries, BACKOFF_BASE_S, BACKOFF_CAP_S, RETRY_AFTER_CAP_S, jitter=True)
 
 
 def _listing(body: Any, key: str, url: str) -> tuple[list[Any], int]:
@@ -177,27 +165,20 @@ def _listing(body: Any, key: str, url: str) -> tuple[list[Any], int]:
     return body[key], int(total) if isinstance(total, int) else len(body[key])
 
 
-def _detail(response: requests.Response, redact: Redactor) -> str:
-    """What the server said about an error: its JSON `detail`/`title`, or the text of its page, redacted."""
-    try:
-        body = orjson.loads(response.content)
-    except orjson.JSONDecodeError:
-        text = server_text(response.content, redact)
-        return f"({text})" if text else ""
-    detail = body.get("detail") or body.get("title") if isinstance(body, dict) else None
-    return f"({server_text(str(detail), redact)})" if detail else ""
-
-
-def open_client(config: AirflowApiConfig, sleep: Sleep = time.sleep) -> ApiClient:
-    """A client for the configured Airflow, with the API version chosen from what the server answers."""
+def open_client(
+    config: AirflowApiConfig, sleep: Sleep = time.sleep, clock: Clock = time.monotonic, wall_clock: Clock = time.time
+) -> ApiClient:
+    """A client for the configured Airflow. `sleep` waits between attempts, `clock` times cached tokens,
+    `wall_clock` reads Retry-After dates and JWT expiries (all injected by tests)."""
     if not config.url:
         raise ConfigError("airflow_api.url is not set.")
     session = hardened_session(config.timeout)
     session.verify = _tls_setting(config)
     base_url = config.url.rstrip("/")
     said: list[str] = []
-    auth = make_auth(config, session, base_url, said=said.append)
-    client = ApiClient(base_url, config, session, auth, sleep, redact=Redactor(config.secrets()))
+    auth = make_auth(config, session, base_url, clock, said.append, wall_clock)
+    retrying = Retrying(retry_policy(config), sleep, wall_clock)
+    client = ApiClient(base_url, config, session, auth, retrying, redact=Redactor(config.secrets()))
     client.warnings = said  # the auth's notes (a fallback to basic auth) go to the report with the client's
     if session.verify is False:
         client.warnings.append(f"TLS verification is off for {base_url} (airflow_api.verify_ssl: false).")

@@ -4,6 +4,7 @@ and no secret anywhere (messages, logs, reports, repr)."""
 from __future__ import annotations
 
 import logging
+import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -13,8 +14,8 @@ import pytest
 
 from bridge.config import AirflowApiConfig, BridgeConfig
 from bridge.errors import AirflowApiAuthError, AirflowApiError, AirflowApiUnavailableError
-from bridge.read.airflow_api.auth import oidc_token_endpoint
-from bridge.read.airflow_api.client import ApiClient, InsecureTlsWarning, backoff_delay, open_client, retry_after
+from bridge.http import retry_after, token_endpoint
+from bridge.read.airflow_api.client import ApiClient, InsecureTlsWarning, open_client, retry_policy
 from bridge.read.airflow_api.reader import read_airflow_api
 from tests.fakes.airflow_api import FakeAirflow, Fault, serve
 
@@ -68,9 +69,7 @@ def config_for(fake: FakeAirflow, **settings: object) -> AirflowApiConfig:
 
 
 def client_for(fake: FakeAirflow, clock: Clock, **settings: object) -> ApiClient:
-    client = open_client(config_for(fake, **settings), sleep=clock.sleep)
-    if hasattr(client.auth, "clock"):
-        client.auth.clock = clock
+    client = open_client(config_for(fake, **settings), sleep=clock.sleep, clock=clock)
     client.prefix = "/api/v2"
     return client
 
@@ -208,14 +207,15 @@ def test_turning_tls_off_works_but_warns(fake: FakeAirflow) -> None:
 def test_backoff_grows_and_retry_after_accepts_dates() -> None:
     assert retry_after("12") == 12.0 and retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
     assert retry_after(None) is None and retry_after("soon") is None
-    assert all(0 <= backoff_delay(n, None) <= min(30.0, 0.5 * 2 ** (n - 1)) for n in range(1, 10))
+    policy, rng = retry_policy(AirflowApiConfig()), random.Random(7)
+    assert all(0 <= policy.delay(n, None, rng) <= min(30.0, 0.5 * 2 ** (n - 1)) for n in range(1, 10))
 
 
 def test_keycloak_realm_url_becomes_its_token_endpoint() -> None:
-    assert oidc_token_endpoint("https://sso.example.com/realms/data") == (
+    assert token_endpoint("https://sso.example.com/realms/data") == (
         "https://sso.example.com/realms/data/protocol/openid-connect/token"
     )
-    assert oidc_token_endpoint("https://idp.example.com/oauth2/token") == "https://idp.example.com/oauth2/token"
+    assert token_endpoint("https://idp.example.com/oauth2/token") == "https://idp.example.com/oauth2/token"
 
 
 @pytest.mark.parametrize("method", ["basic", "bearer", "airflow-jwt", "oidc"])

@@ -34,8 +34,8 @@ from datahub.metadata.schema_classes import MetadataChangeProposalClass, StatusC
 from datahub.metadata.schemas import getMetadataChangeProposalSchema
 
 from bridge.config import BridgeConfig, SinkConfig, build_config
-from bridge.emit.sink_kafka import Deliveries, is_terminal, is_transient_send_error, kafka_emitter_settings
 from bridge.emit.sinks import EmitResult, open_sink
+from bridge.emit.sinks.kafka import Deliveries, is_terminal, is_transient_send_error, kafka_emitter_settings
 from bridge.errors import SinkTerminalError, SinkTransientError
 from bridge.sync import run_sync
 from tests.airflow_dumps import sqlite_dump
@@ -102,7 +102,7 @@ def test_the_settings_datahubs_kafka_emitter_receives() -> None:
     config = kafka("broker-1:9092,broker-2:9092", schema_registry_url="http://registry:8081", timeout=20.0,
                    max_retries=2, retry_backoff=0.5)  # fmt: skip
     settings = kafka_emitter_settings(config)
-    assert settings["connection"]["producer_config"].pop("logger").name == "bridge.emit.sink_kafka.librdkafka"
+    assert settings["connection"]["producer_config"].pop("logger").name == "bridge.emit.sinks.kafka.librdkafka"
     assert settings == {
         "connection": {
             "bootstrap": "broker-1:9092,broker-2:9092",

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import logging
 import socket
-import time
 import traceback
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -19,8 +18,8 @@ from datahub.emitter import rest_emitter
 
 from bridge.config import SinkConfig
 from bridge.emit.mcps import graph_to_mcps
-from bridge.emit.sink_rest import RestSink, batches
 from bridge.emit.sinks import Sink, open_sink
+from bridge.emit.sinks.rest import RestSink, batches
 from bridge.errors import SinkError, SinkTerminalError, SinkTransientError
 from bridge.join.pipeline import join_lineage
 from bridge.join.settings import JoinSettings
@@ -220,10 +219,11 @@ def test_an_oidc_token_is_fetched_once_and_cached(graph: LineageGraph, sent: Cou
 def test_an_oidc_token_is_refreshed_before_it_expires(graph: LineageGraph) -> None:
     gms = FakeGms(tokens=set())
     mcps = list(graph_to_mcps(graph))[:100]
+    now = [100.0]
     with serve(gms), serve(FakeIdp(gms, lifetime_s=1)) as idp:
-        sink = open_sink(oidc(gms, idp))
+        sink = RestSink(oidc(gms, idp), clock=lambda: now[0])
         sink.emit(mcps)
-        time.sleep(0.6)  # past half the token's 1 s life: DataHub's cache refreshes it before use
+        now[0] += 0.6  # past half the token's 1 s life: the token cache refreshes it before use
         sink.emit(mcps)
         sink.close()
     first, second = idp.issued
@@ -268,7 +268,8 @@ def test_a_refused_client_secret_is_terminal_and_names_the_token_endpoint() -> N
 
 
 def replace_secret(config: SinkConfig, secret: str) -> SinkConfig:
-    return SinkConfig.model_validate({**config.model_dump(), "oidc_client_secret": secret})
+    settings = config.model_dump()
+    return SinkConfig.model_validate({**settings, "oidc": {**settings["oidc"], "client_secret": secret}})
 
 
 def test_no_secret_in_any_error_or_log_record(graph: LineageGraph, caplog: pytest.LogCaptureFixture) -> None:

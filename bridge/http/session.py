@@ -1,5 +1,4 @@
-"""The HTTP edge: what every HTTP client of the bridge (the Airflow REST reader, the DataHub REST sink, the
-token requests of both) does the same way, on top of a `requests.Session`.
+"""The session every HTTP client of the bridge sends through (`harden`, `hardened_session`).
 
 - **A total deadline per request.** `requests` times each socket read, so a server that trickles a byte
   now and then holds a request for ever. `DeadlineAdapter` watches the whole request (connect, send,
@@ -8,8 +7,6 @@ token requests of both) does the same way, on top of a `requests.Session`.
 - **Credentials stay with their origin.** A redirect to another scheme, host or port is refused
   (`CrossOriginRedirect`) instead of followed: no token, password or client secret is ever sent, or re-posted,
   to a host it was not configured for. Redirects within the origin are followed as usual.
-- **One description of a failed request** (`request_failure`): what happened, in words a person can act on,
-  and whether a retry can help (a refused connection may come back; a bad certificate will not).
 """
 
 from __future__ import annotations
@@ -17,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import socket
 import threading
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -172,44 +168,3 @@ def harden(session: requests.Session, deadline: float) -> requests.Session:
 
 def hardened_session(deadline: float) -> requests.Session:
     return harden(requests.Session(), deadline)
-
-
-@dataclass(frozen=True, slots=True)
-class RequestFailure:
-    reason: str
-    transient: bool
-
-
-def request_failure(exc: requests.RequestException) -> RequestFailure:
-    """What a failed request means, and whether a retry can help. No part of the request (headers, body,
-    user info) is in the reason."""
-    if isinstance(exc, CrossOriginRedirect):
-        return RequestFailure(str(exc), transient=False)
-    if isinstance(exc, DeadlineExceeded):
-        return RequestFailure(str(exc), transient=True)
-    if isinstance(exc, requests.exceptions.SSLError):
-        return RequestFailure(
-            "TLS failed (the certificate is not trusted, or the server does not speak TLS there); set the CA "
-            "bundle for it, or use http:// if the service has no TLS",
-            transient=False,
-        )
-    if isinstance(exc, requests.exceptions.InvalidURL | requests.exceptions.MissingSchema
-                  | requests.exceptions.InvalidSchema):  # fmt: skip
-        return RequestFailure("the URL is not a valid http(s) URL", transient=False)
-    if isinstance(exc, requests.exceptions.ChunkedEncodingError | requests.exceptions.ContentDecodingError):
-        return RequestFailure("the answer was cut short (the connection closed before the whole body came)", True)
-    if isinstance(exc, requests.exceptions.Timeout):
-        return RequestFailure(f"timed out ({type(exc).__name__})", transient=True)
-    if isinstance(exc, requests.exceptions.ConnectionError):
-        return RequestFailure(f"no answer ({_innermost(exc)})", transient=True)
-    return RequestFailure(f"{type(exc).__name__}", transient=False)
-
-
-def _innermost(exc: BaseException) -> str:
-    """'ConnectionRefusedError: [Errno 111] Connection refused' from the chain under a requests error."""
-    innermost, inner = exc, exc.__cause__ or exc.__context__
-    while inner is not None:
-        innermost, inner = inner, inner.__cause__ or inner.__context__
-    if isinstance(innermost, OSError) and innermost.strerror:
-        return f"{type(innermost).__name__}: {innermost.strerror}"
-    return type(innermost).__name__

@@ -8,7 +8,7 @@ What we pin, and why:
 - The schema registry client (it registers the MCP Avro schema on first use) retries `max_retries` times.
 - The brokers are asked for their metadata when the sink opens (`list_topics`, within `timeout`): brokers that
   are down fail the sync there, in `timeout` seconds, with one error.
-- librdkafka's own log lines go to Python logging (`bridge.emit.sink_kafka.librdkafka`), which does not pass
+- librdkafka's own log lines go to Python logging (`bridge.emit.sinks.kafka.librdkafka`), which does not pass
   them on: a broker that is down is said once, by the sink's error, not as a line per reconnect attempt.
   Attach a handler to that logger to see them.
 
@@ -27,7 +27,7 @@ from typing import Any
 from datahub.emitter.mcp import MetadataChangeProposalWrapper
 
 from bridge.config import SinkConfig
-from bridge.emit.sinks import EmitResult
+from bridge.emit.sinks.base import EmitResult
 from bridge.errors import SinkError, SinkTerminalError, SinkTransientError
 
 DEFAULT_SCHEMA_REGISTRY_URL = "http://localhost:8081"
