@@ -117,7 +117,10 @@ def _token_from_environment(data: dict[str, Any], environ: Mapping[str, str]) ->
     token = environ.get("DATAHUB_GMS_TOKEN")
     if not token or not isinstance(sink, dict) or sink.get("type") != "datahub-rest":
         return data
-    if any(sink.get(key) for key in ("token", "oidc", "oidc_token_url", "oidc_client_id", "oidc_client_secret")):
+    given = sink.get("oidc")
+    section: dict[str, Any] = given if isinstance(given, dict) else {}
+    credentials = ("token_url", "client_id", "client_secret")
+    if sink.get("token") or any(sink.get(f"oidc_{key}") or section.get(key) for key in credentials):
         return data
     return {**data, "sink": {**sink, "token": token}}
 

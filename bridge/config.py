@@ -116,7 +116,7 @@ class OidcSettings(_Section):
     @field_validator("token_url")
     @classmethod
     def _token_url(cls, value: str | None) -> str | None:
-        if value is None:
+        if not value:  # unset, or empty (`${OIDC_URL:-}`)
             return None
         url, username, password = split_credentials(value, "the token URL")
         if username or password:
@@ -174,7 +174,8 @@ def gather_oidc(data: dict[str, Any], section: str) -> dict[str, Any]:
     """`data` with its flat `oidc_*` keys moved into its `oidc` section. Both forms mean the same; a field given
     both ways with two different values is an error (a ValueError pydantic reports) naming both keys."""
     flat_keys = {f"oidc_{name}": name for name in OIDC_KEYS}
-    flat = {flat_keys[key]: value for key, value in data.items() if key in flat_keys and value is not None}
+    # An empty value (`oidc_token_url: ${OIDC_URL:-}`) is no value, as everywhere in the configuration.
+    flat = {flat_keys[key]: value for key, value in data.items() if key in flat_keys and value not in (None, "")}
     rest = {key: value for key, value in data.items() if key not in flat_keys}
     given = data.get("oidc")
     if not flat:
@@ -286,11 +287,11 @@ class SinkConfig(_OidcClient):
     @model_validator(mode="after")
     def _one_way_to_authenticate(self) -> SinkConfig:
         """OIDC needs all three settings, and a static token beside them would leave it unclear which is used."""
-        missing = [f"sink.oidc_{name}" for name in (self.oidc or OidcSettings()).missing()]
+        missing = [f"sink.oidc.{name}" for name in (self.oidc or OidcSettings()).missing()]
         if missing and len(missing) < len(OidcSettings().missing()):
-            raise ValueError(f"OIDC client credentials need {', '.join(missing)} too")
+            raise ValueError(f"OIDC client credentials need {', '.join(missing)} too (or the flat sink.oidc_* keys)")
         if not missing and self.token is not None:
-            raise ValueError("set either sink.token or the sink.oidc_* client credentials, not both")
+            raise ValueError("set either sink.token or the OIDC client credentials (sink.oidc), not both")
         return self
 
 

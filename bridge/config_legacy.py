@@ -162,7 +162,10 @@ def _map_legacy_auth(data: dict[str, Any]) -> None:
         if not isinstance(server, str) or not isinstance(realm, str):
             raise ValueError("keycloak_server and keycloak_realm must be text")
         api["oidc_token_url"] = f"{server.rstrip('/')}/realms/{realm}/protocol/openid-connect/token"
-    if "auth" not in api and (api.get("oidc_client_id") or api.get("oidc_token_url")):
+    given = api.get("oidc")
+    section: dict[str, Any] = given if isinstance(given, dict) else {}
+    oidc_given = any(api.get(f"oidc_{key}") or section.get(key) for key in ("client_id", "token_url"))
+    if "auth" not in api and oidc_given:
         api["auth"] = "oidc"
     elif "auth" not in api and api.get("username"):
         api["auth"] = "basic"

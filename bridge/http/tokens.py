@@ -28,9 +28,9 @@ import requests
 
 from bridge.config import OidcSettings
 from bridge.http.failures import Failure, answer_failure, request_failure
+from bridge.http.retry import Clock
 from bridge.redact import basic_auth_value
 
-Clock = Callable[[], float]
 REFRESH_MARGIN_S = 60.0
 DEFAULT_TOKEN_LIFE_S = 300.0
 KEYCLOAK_TOKEN_PATH = "/protocol/openid-connect/token"

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bridge.emit.airflow_urls import AirflowUrls
+from bridge.model.dbt import RELATION_TYPES
 from bridge.model.graph import Dataset, DatasetKey, Flow, Job, JobKey, LineageGraph, Run
 from bridge.model.report import Problem, RunReport
 
@@ -28,6 +29,7 @@ NO_DOMAIN_COLOUR = "#d9d9d9"
 
 NO_LINKS = AirflowUrls(None, None)
 _KINDS = {"Model": "model", "Seed": "seed", "Snapshot": "snapshot", "Source": "source"}
+_TABLES = frozenset({"Table", "View"})  # a warehouse dataset's subtype; files and other assets are assets
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,7 +214,7 @@ def _dataset_node(dataset: Dataset, urns: PageUrns, facts: _Facts) -> dict[str, 
         details["dbt tests"] = tests
     return {
         "id": dataset_id(key),
-        "kind": _KINDS.get(dataset.subtype, "model") if is_dbt else ("asset" if "/" in key.name else "table"),
+        "kind": _KINDS.get(dataset.subtype, "model") if is_dbt else "table" if dataset.subtype in _TABLES else "asset",
         "label": dataset.display_name if is_dbt else key.short_name,
         "group": f"group:{container(key)}",
         "domain": dataset.domain,
@@ -330,7 +332,7 @@ def _counts(graph: LineageGraph, nodes: list[dict[str, Any]]) -> dict[str, int]:
     return {
         "DAG": kinds["dag"],
         "task": kinds["task"],
-        "dbt node": sum(kinds[k] for k in ("model", "seed", "snapshot", "source")),
+        "dbt node": sum(kinds[k] for k in RELATION_TYPES),
         "table": kinds["table"],
         "asset": kinds["asset"],
         "run": len(graph.runs),

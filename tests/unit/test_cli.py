@@ -58,3 +58,35 @@ def test_a_manifest_named_twice_is_read_once() -> None:
 
     same = [str(BUNDLED_MANIFEST), str(BUNDLED_MANIFEST.parent / ".." / "postgres" / "manifest.json")]
     assert len(read_projects(same)) == 1
+
+
+@pytest.mark.parametrize(
+    "sink",
+    [
+        # flat keys left empty by `${VAR:-}`: no credentials, so the environment's token is the sink's
+        "{type: datahub-rest, server: 'http://gms:8080', oidc_token_url: '', oidc_client_id: '', "
+        "oidc_client_secret: ''}",
+        # a section that only says how to authenticate, no credentials: the same
+        "{type: datahub-rest, server: 'http://gms:8080', oidc: {scope: openid, auth_method: client_secret_basic}}",
+    ],
+)
+def test_without_oidc_credentials_the_sink_takes_datahub_gms_token(
+    sink: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bridge.cli import _config
+
+    (tmp_path / "bridge.yml").write_text(f"sink: {sink}\n")
+    monkeypatch.setenv("DATAHUB_GMS_TOKEN", "gms-token-from-env")
+    config = _config(str(tmp_path / "bridge.yml"), {})
+    assert config.sink.token is not None and config.sink.token.get_secret_value() == "gms-token-from-env"
+    assert config.sink.oidc is None or config.sink.oidc.missing() == ["token_url", "client_id", "client_secret"]
+
+
+def test_the_original_connectors_username_beside_an_oidc_section_means_oidc(tmp_path: Path) -> None:
+    from bridge.cli import _config
+
+    (tmp_path / "bridge.yml").write_text(
+        "airflow_url: 'https://airflow.example.com'\nusername: reader\npassword: pw\n"
+        "airflow_api: {oidc: {token_url: 'https://idp/token', client_id: bridge, client_secret: s3cr3t}}\n"
+    )
+    assert _config(str(tmp_path / "bridge.yml"), {}).airflow_api.auth == "oidc"

@@ -66,7 +66,7 @@ from bridge.redact import Redactor
 T = TypeVar("T")
 MAX_DELAY_S = 300.0  # the longest wait between two attempts, whatever Retry-After asks
 HINTS = {
-    401: "Check sink.token, or sink.oidc_client_id and sink.oidc_client_secret.",
+    401: "Check sink.token, or the OIDC client credentials (sink.oidc.client_id and client_secret).",
     403: "The token is valid but may not ingest metadata: grant its user the privilege to edit entities.",
     404: "Check sink.server: it is DataHub GMS (http://host:8080) or the frontend's /api/gms.",
 }
@@ -200,9 +200,11 @@ def token_error_message(exc: TokenRequestError, client_id: str | None) -> str:
     where = f"OIDC token endpoint {exc.url}"
     if exc.problem == "no-answer":
         return f"{where} gave no answer ({exc.failure.reason})"
+    if exc.problem == "refused" and exc.failure.transient:
+        return f"{where} is unavailable (HTTP {exc.status}); try again later"
     if exc.problem == "refused":
-        return (f"{where} answered HTTP {exc.status} for client {client_id!r}. Check sink.oidc_client_id and "
-                "sink.oidc_client_secret")  # fmt: skip
+        return (f"{where} answered HTTP {exc.status} for client {client_id!r}. Check sink.oidc.client_id and "
+                "sink.oidc.client_secret (or sink.oidc_client_id, sink.oidc_client_secret)")  # fmt: skip
     if exc.problem == "not-json":
         return f"{where} answered without a JSON object"
     return f"{where} answered without an access_token"
@@ -253,7 +255,7 @@ def batches(
     request (it would split a larger one, and a failure then leaves part of our batch applied). Lazy: the
     MCPs stream from `graph_to_mcps` and only one batch is held."""
     batch: list[MetadataChangeProposalWrapper] = []
-    used, serialised = 0, dict[int, object]()
+    used, serialised = 0, dict[Any, object]()
     for proposal in proposals:
         cost = wire_size_bound(proposal, serialised)
         if batch and (len(batch) >= size or used + cost > max_bytes):

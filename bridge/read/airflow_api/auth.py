@@ -18,7 +18,7 @@ from typing import Protocol
 
 import requests
 
-from bridge.config import AirflowApiConfig
+from bridge.config import AirflowApiConfig, OidcSettings
 from bridge.errors import AirflowApiAuthError, ConfigError
 from bridge.http import ClientCredentials, Clock, Token, TokenCache, TokenRequestError, request_token
 
@@ -69,9 +69,13 @@ class TokenAuth:
     tokens: TokenCache = field(repr=False)
 
     def headers(self) -> dict[str, str]:
+        """The bearer header. A token endpoint that failed for good is an AirflowApiAuthError; one that may
+        answer on a retry (no answer, 429, 5xx) raises its TokenRequestError for the client's retry loop."""
         try:
             return {"Authorization": f"Bearer {self.tokens.value()}"}
         except TokenRequestError as exc:
+            if exc.failure.transient:
+                raise
             raise AirflowApiAuthError(token_error_message(self.name, exc)) from None
 
     def invalidate(self) -> bool:
@@ -136,9 +140,10 @@ def _client_credentials(
     config: AirflowApiConfig, session: requests.Session, clock: Clock, wall_clock: Clock
 ) -> tuple[str, TokenCache]:
     oidc = config.oidc
-    _required(oidc.token_url if oidc else None, "oidc_token_url", "oidc")
-    _required(oidc.client_id if oidc else None, "oidc_client_id", "oidc")
-    _secret(oidc.client_secret if oidc else None, "oidc_client_secret")
+    missing = (oidc or OidcSettings()).missing()
+    if missing:
+        names = ", ".join(f"airflow_api.oidc.{name}" for name in missing)
+        raise ConfigError(f"airflow_api.auth is 'oidc' but {names} not set (or the flat airflow_api.oidc_* keys).")
     assert oidc is not None
     grant = ClientCredentials.from_settings(oidc, config.timeout)
     return grant.url, TokenCache(lambda: grant.fetch(session), clock, wall_clock)
@@ -155,6 +160,8 @@ def token_error_message(method: str, exc: TokenRequestError) -> str:
     where = f"Airflow API auth {method}: token endpoint {exc.url}"
     if exc.problem == "no-answer":
         return f"{where} did not answer ({exc.failure.reason})."
+    if exc.problem == "refused" and exc.failure.transient:
+        return f"{where} is unavailable (HTTP {exc.status}); try again later."
     if exc.problem == "refused":
         return (f"{where} refused the request (HTTP {exc.status}). Check the client id/username and "
                 "secret/password configured for it.")  # fmt: skip

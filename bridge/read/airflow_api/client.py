@@ -41,6 +41,7 @@ from bridge.http import (
     Retrying,
     RetryPolicy,
     Sleep,
+    TokenRequestError,
     answer_failure,
     answer_text,
     hardened_session,
@@ -136,13 +137,18 @@ class ApiClient:
             raise AirflowApiError(f"{what}: {reason}.") from None
 
     def _attempt(self, method: str, url: str, params: Mapping[str, object] | None) -> requests.Response | Failure:
-        """The answer, or why there was none or it was a transient error (a retry may help, or not)."""
+        """The answer, or why there was none or it was a transient error (a retry may help, or not): of the
+        API, or of the token endpoint the auth asks first."""
+        try:
+            headers = self.auth.headers()
+        except TokenRequestError as exc:  # only transient ones leave the auth (the others are auth errors)
+            return exc.failure
         try:
             response = self.session.request(
                 method,
                 url,
                 params={k: str(v) for k, v in (params or {}).items()},
-                headers=self.auth.headers(),
+                headers=headers,
                 timeout=self.config.timeout,
             )
         except requests.RequestException as exc:

@@ -248,7 +248,7 @@ def test_a_revoked_oidc_token_is_refreshed_once_on_401(graph: LineageGraph, sent
 
 
 def test_a_401_that_survives_the_refresh_is_terminal() -> None:
-    refused = r"GET /config .* failed \(HTTP 401: .*\); not retried. Check sink.token, or sink.oidc_client_id"
+    refused = r"GET /config .* failed \(HTTP 401: .*\); not retried. Check sink.token, or the OIDC client credentials"
     with (
         serve(FakeGms(tokens=set())) as gms,
         serve(FakeIdp(None)) as idp,

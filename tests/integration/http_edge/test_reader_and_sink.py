@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import format_datetime
+from typing import Any
 
 import pytest
 from datahub.emitter.mcp import MetadataChangeProposalWrapper
@@ -33,7 +34,7 @@ from tests.fakes.airflow_api import FakeAirflow
 from tests.fakes.airflow_api import Fault as AirflowFault
 from tests.fakes.airflow_api import serve as serve_airflow
 from tests.fakes.echo import Echo, echo_server
-from tests.fakes.gms import FakeGms, FakeIdp
+from tests.fakes.gms import Answer, FakeGms, FakeIdp
 from tests.fakes.gms import Fault as GmsFault
 from tests.fakes.gms import serve as serve_gms
 
@@ -153,3 +154,35 @@ def test_what_a_server_echoes_is_redacted_the_same_way_by_both() -> None:
     for error in (from_reader, from_sink):
         assert "HTTP 503: token *** refused)" in str(error)
         assert API_TOKEN not in str(error) and GMS_TOKEN not in str(error)
+
+
+@dataclass
+class FlakyIdp(FakeIdp):
+    """A token endpoint that is down (503) for its first `down_for` requests, then issues tokens."""
+
+    down_for: int = 1
+
+    def handle(self, method: str, path: str, headers: Any, body: bytes) -> Answer | None:
+        if self.down_for > 0:
+            self.down_for -= 1
+            return Answer(503, b'{"error": "temporarily_unavailable"}')
+        return super().handle(method, path, headers, body)
+
+
+def test_a_token_endpoint_down_once_is_retried_by_both_and_its_token_used() -> None:
+    """The reader used to stop at once with an auth error blaming the credentials; now both retry it."""
+    time, gms = Time(), FakeGms(tokens=set())
+    for_reader, for_sink = FlakyIdp(None), FlakyIdp(gms)
+    airflow = FakeAirflow("af33")
+    with serve_airflow(airflow), serve_gms(gms), serve_gms(for_reader) as reader_idp, serve_gms(for_sink) as sink_idp:
+        reading = reader(airflow.url, time, auth="oidc", oidc=credentials(reader_idp))
+        assert reading.get("/dags")["total_entries"] == 6
+        datahub = sink(gms.url, time, oidc=credentials(sink_idp))
+        datahub.emit(status_mcps())
+        datahub.close()
+    assert (len(for_reader.issued), len(for_sink.issued)) == (1, 1) and [b.status for b in gms.batches] == [200]
+    assert len(time.sleeps) == 2, "one retry of each token endpoint"
+
+
+def credentials(idp: FakeIdp) -> dict[str, str]:
+    return {"token_url": f"{idp.url}/token", "client_id": idp.client_id, "client_secret": idp.client_secret}

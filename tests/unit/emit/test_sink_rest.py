@@ -86,9 +86,9 @@ def test_retry_after_in_seconds_or_as_an_http_date(header: str | None, seconds: 
 @pytest.mark.parametrize(
     ("sink", "message"),
     [
-        ({"oidc_token_url": "https://idp/token"}, "need sink.oidc_client_id, sink.oidc_client_secret too"),
+        ({"oidc_token_url": "https://idp/token"}, "need sink.oidc.client_id, sink.oidc.client_secret too"),
         ({"oidc_token_url": "https://idp/token", "oidc_client_id": "c", "oidc_client_secret": "s", "token": "t"},
-         "either sink.token or the sink.oidc_"),
+         "either sink.token or the OIDC client credentials"),
         ({"batch_size": 0}, "sink.batch_size: Input should be greater than or equal to 1"),
         ({"timeout": 0}, "sink.timeout: Input should be greater than 0"),
     ],
@@ -152,7 +152,7 @@ def test_client_credentials_in_the_section_mean_oidc_unless_auth_says_otherwise(
 
 @pytest.mark.parametrize(
     ("oidc", "message"),
-    [({"token_url": "https://idp/token"}, "need sink.oidc_client_id, sink.oidc_client_secret too"),
+    [({"token_url": "https://idp/token"}, "need sink.oidc.client_id, sink.oidc.client_secret too"),
      ({"token_url": "ftp://idp/token"}, "sink.oidc.token_url: the token URL must be an http:// or https:// URL"),
      ({"token_url": "https://u:p@idp/token"}, "sink.oidc.token_url: holds credentials"),
      ({"auth_method": "client_secret_jwt"}, "sink.oidc.auth_method: Input should be 'client_secret_post' or "
@@ -164,5 +164,5 @@ def test_the_sinks_oidc_section_is_checked_as_its_flat_keys_were(oidc: dict[str,
 
 
 def test_a_token_beside_the_sinks_oidc_section_is_one_way_too_many() -> None:
-    with pytest.raises(ConfigError, match=r"either sink\.token or the sink\.oidc_"):
+    with pytest.raises(ConfigError, match=r"either sink\.token or the OIDC client credentials"):
         build_config({"sink": {**SINK, "token": "t", "oidc": OIDC}})
