@@ -57,6 +57,23 @@ class TokenRequestError(Exception):
     def status(self) -> int | None:
         return self.failure.status
 
+    def what_happened(self) -> str:
+        """What the endpoint did, for a message that names it first (`token endpoint URL <this>`)."""
+        if self.problem == "no-answer":
+            return f"did not answer ({self.failure.reason})"
+        if self.problem == "refused" and self.failure.transient:
+            return f"is unavailable (HTTP {self.status}); try again later"
+        if self.problem == "refused":
+            return f"refused the request (HTTP {self.status})"
+        if self.problem == "not-json":
+            return "did not answer with a JSON object"
+        return "answered without an access_token"
+
+    @property
+    def refused(self) -> bool:
+        """The endpoint turned the client away for good: its settings are what to check."""
+        return self.problem == "refused" and not self.failure.transient
+
     @property
     def transient(self) -> bool:
         return self.failure.transient

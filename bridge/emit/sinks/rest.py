@@ -197,17 +197,11 @@ def bearer_auth(config: SinkConfig, tokens: TokenCache | None) -> TokenProviderA
 
 def token_error_message(exc: TokenRequestError, client_id: str | None) -> str:
     """What a failed token request says, in the sink's terms (its settings, never a secret)."""
-    where = f"OIDC token endpoint {exc.url}"
-    if exc.problem == "no-answer":
-        return f"{where} gave no answer ({exc.failure.reason})"
-    if exc.problem == "refused" and exc.failure.transient:
-        return f"{where} is unavailable (HTTP {exc.status}); try again later"
-    if exc.problem == "refused":
-        return (f"{where} answered HTTP {exc.status} for client {client_id!r}. Check sink.oidc.client_id and "
-                "sink.oidc.client_secret (or sink.oidc_client_id, sink.oidc_client_secret)")  # fmt: skip
-    if exc.problem == "not-json":
-        return f"{where} answered without a JSON object"
-    return f"{where} answered without an access_token"
+    said = f"OIDC token endpoint {exc.url} {exc.what_happened()}"
+    if exc.refused:
+        said += (f" for client {client_id!r}. Check sink.oidc.client_id and sink.oidc.client_secret (or "
+                 "sink.oidc_client_id, sink.oidc_client_secret)")  # fmt: skip
+    return said
 
 
 class LastAnswer:

@@ -157,17 +157,10 @@ def _airflow_jwt(session: requests.Session, url: str, config: AirflowApiConfig) 
 
 def token_error_message(method: str, exc: TokenRequestError) -> str:
     """What a failed token request says, in the Airflow API's terms (its settings, never a secret)."""
-    where = f"Airflow API auth {method}: token endpoint {exc.url}"
-    if exc.problem == "no-answer":
-        return f"{where} did not answer ({exc.failure.reason})."
-    if exc.problem == "refused" and exc.failure.transient:
-        return f"{where} is unavailable (HTTP {exc.status}); try again later."
-    if exc.problem == "refused":
-        return (f"{where} refused the request (HTTP {exc.status}). Check the client id/username and "
-                "secret/password configured for it.")  # fmt: skip
-    if exc.problem == "not-json":
-        return f"{where} did not answer with a JSON object."
-    return f"{where} answered without an access_token."
+    said = f"Airflow API auth {method}: token endpoint {exc.url} {exc.what_happened()}."
+    if exc.refused:
+        said += " Check the client id/username and secret/password configured for it."
+    return said
 
 
 def _required(value: str | None, setting: str, method: str) -> str:

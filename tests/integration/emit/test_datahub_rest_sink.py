@@ -263,7 +263,8 @@ def test_a_refused_client_secret_is_terminal_and_names_the_token_endpoint() -> N
         config = replace_secret(oidc(gms, idp), WRONG_SECRET)
         with pytest.raises(SinkTerminalError) as caught:
             open_sink(config)
-    assert f"OIDC token endpoint {idp.url}/token answered HTTP 401 for client 'bridge'" in str(caught.value)
+    said = f"OIDC token endpoint {idp.url}/token refused the request (HTTP 401) for client 'bridge'"
+    assert said in str(caught.value)
     assert gms.requests == [] and idp.issued == []
 
 

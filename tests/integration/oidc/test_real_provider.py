@@ -120,7 +120,7 @@ def test_a_client_that_authenticates_the_other_way_is_refused(
         refused = f"token endpoint {oidc_provider.token_url} refused the request (HTTP 401)"
         with pytest.raises(AirflowApiAuthError, match=re.escape(refused)):
             reader(airflow, settings, Clock()).get("/dags")
-        expected = f"OIDC token endpoint {oidc_provider.token_url} answered HTTP 401 for client '{client_id}'"
+        expected = f"OIDC {refused} for client '{client_id}'"
         with pytest.raises(SinkTerminalError, match=re.escape(expected)):
             sink(gms, settings, Clock())
     assert gms.requests == [] and [p for _, p, _ in airflow.requests] == []
