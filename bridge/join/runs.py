@@ -7,7 +7,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from bridge.model.airflow import DagRun, TaskInstance
-from bridge.model.graph import Job, JobKey, Run
+from bridge.model.graph import Job, JobKey, Run, RunType, known_run_type
 from bridge.redact import MASK, Redactor, looks_secret
 from bridge.times import epoch_ms
 
@@ -66,11 +66,11 @@ def dag_run(run: DagRun, cluster: str) -> Run:
         start_ms=epoch_ms(run.start_date),
         end_ms=epoch_ms(run.end_date),
         properties=properties,
-        run_type=run.run_type,
+        run_type=known_run_type(run.run_type),
     )
 
 
-def task_run(instance: TaskInstance, job: Job | None, cluster: str, run_type: str | None = None) -> Run:
+def task_run(instance: TaskInstance, job: Job | None, cluster: str, run_type: RunType | None = None) -> Run:
     """A task instance as a run (of its DAG run's type). One whose times are unknown but that was seen
     finished (Airflow 3, read from inside a task) ends when it was seen, with its own duration."""
     status, result = status_of(instance.state)

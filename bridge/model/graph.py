@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, cast, get_args
 
 import msgspec
 
@@ -154,6 +154,16 @@ class RunKey:
         return RunKey(self.dag_id, self.run_id, None, -1, self.cluster)
 
 
+# Airflow's run types (DagRunType, 2.x and 3.x). A type not among them is kept as the run's `run_type` property
+# only; without a type, the run's kind is guessed from its run id, as DataHub's Airflow plugin does.
+RunType = Literal["scheduled", "manual", "backfill", "asset_triggered", "dataset_triggered", "asset_materialization"]
+RUN_TYPES: frozenset[str] = frozenset(get_args(RunType))
+
+
+def known_run_type(value: str | None) -> RunType | None:
+    return cast(RunType, value) if value in RUN_TYPES else None
+
+
 @dataclass(frozen=True, slots=True)
 class Run:
     """One DAG run or task run (DataHub DataProcessInstance). Times are epoch milliseconds."""
@@ -173,7 +183,7 @@ class Run:
     outputs: tuple[DatasetKey, ...] = ()
     properties: Mapping[str, str] = field(default_factory=dict)
     map_index: int = -1  # a mapped task's instance: 0, 1, ...; -1 when the task is not mapped
-    run_type: str | None = None  # Airflow's: scheduled, manual, backfill, asset_triggered, dataset_triggered, ...
+    run_type: RunType | None = None
 
     @property
     def key(self) -> RunKey:
