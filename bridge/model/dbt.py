@@ -97,6 +97,7 @@ class DbtNode:
     depends_on: tuple[str, ...] = ()
     fqn: tuple[str, ...] = ()
     original_file_path: str = ""
+    patch_path: str | None = None  # the yml that documents it (`finance://models/marts/_marts.yml`)
     description: str = ""
     version: str | None = None
     latest_version: str | None = None
@@ -105,6 +106,9 @@ class DbtNode:
     access: str | None = None
     tags: tuple[str, ...] = ()
     meta: Mapping[str, Any] = field(default_factory=dict)
+    # The node's whole config as its source wrote it (JSON), for `config.<key>:`; not part of equality: a manifest
+    # and the export of the same project write it differently.
+    config_json: bytes = field(default=b"", compare=False)
     test: TestInfo | None = None
     owner: Owner | None = None
     url: str | None = None
@@ -134,6 +138,7 @@ class DbtProject:
     generated_at: str
     nodes: Mapping[str, DbtNode]
     groups: Mapping[str, Group] = field(default_factory=dict)
+    selectors: Mapping[str, Any] = field(default_factory=dict)  # YAML selectors by name, as the manifest has them
     origin: ProjectOrigin = "manifest"
     dbt_schema_version: str = ""  # the manifest's schema URL (`https://schemas.getdbt.com/dbt/manifest/v12.json`)
 

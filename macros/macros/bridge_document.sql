@@ -79,16 +79,11 @@
         "alias": node.get("alias"),
         "identifier": node.get("identifier"),
         "relation_name": node.get("relation_name"),
-        "config": {
-            "materialized": config.get("materialized"),
-            "enabled": config.get("enabled", true),
-            "meta": config.get("meta") or {},
-            "group": config.get("group"),
-            "severity": config.get("severity")
-        },
+        "config": config,
         "depends_on": {"nodes": (node.get("depends_on") or {}).get("nodes") or []},
         "fqn": node.get("fqn") or [],
         "original_file_path": node.get("original_file_path") or "",
+        "patch_path": node.get("patch_path"),
         "description": node.get("description") or "",
         "version": node.get("version"),
         "latest_version": node.get("latest_version"),

@@ -41,7 +41,6 @@ def manifest_entries(manifest: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def expected_entry(node: dict[str, Any]) -> dict[str, Any]:
     """What the export must say about one manifest node: the manifest's own fields, under its own names."""
-    config = node["config"]
     columns = {
         key: {
             "name": column["name"],
@@ -62,16 +61,11 @@ def expected_entry(node: dict[str, Any]) -> dict[str, Any]:
         "alias": node.get("alias"),
         "identifier": node.get("identifier"),
         "relation_name": node.get("relation_name"),
-        "config": {
-            "materialized": config.get("materialized"),
-            "enabled": config.get("enabled", True),
-            "meta": config.get("meta") or {},
-            "group": config.get("group"),
-            "severity": config.get("severity"),
-        },
+        "config": node["config"],
         "depends_on": {"nodes": (node.get("depends_on") or {}).get("nodes") or []},
         "fqn": node.get("fqn") or [],
         "original_file_path": node.get("original_file_path") or "",
+        "patch_path": node.get("patch_path"),
         "description": node.get("description") or "",
         "version": node.get("version"),
         "latest_version": node.get("latest_version"),

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Any
 
 import msgspec
 
@@ -40,7 +41,9 @@ def read_manifest(path: str | Path, columns: bool = False) -> DbtProject:
     kind: type[schema.Manifest] = schema.ManifestWithColumns if columns else schema.Manifest
     manifest = decode(path, raw, "dbt manifest", kind)
     nodes = [*manifest.nodes.values(), *manifest.sources.values(), *manifest.exposures.values()]
-    return build_project(str(path), manifest.metadata, version, nodes, manifest.groups.values())
+    return build_project(
+        str(path), manifest.metadata, version, nodes, manifest.groups.values(), selectors=manifest.selectors
+    )
 
 
 def build_project(
@@ -50,10 +53,12 @@ def build_project(
     nodes: Iterable[schema.Node],
     groups: Iterable[schema.GroupStruct],
     kind: ProjectOrigin = "manifest",
+    selectors: dict[str, Any] | None = None,
 ) -> DbtProject:
     """A `DbtProject` from manifest-shaped nodes (a manifest's, or the entries of a bridge export)."""
     adapter_type = metadata.adapter_type or "snowflake"
-    converted = {n.unique_id: _node(origin, n, adapter_type) for n in nodes if n.config.enabled}
+    configs = ((n, schema.node_config(n)) for n in nodes)
+    converted = {n.unique_id: _node(origin, n, config, adapter_type) for n, config in configs if config.enabled}
     return DbtProject(
         manifest_path=origin,
         project_name=metadata.project_name or _root_package(converted.values()),
@@ -63,14 +68,15 @@ def build_project(
         generated_at=metadata.generated_at,
         nodes=converted,
         groups={g.unique_id: _group(g) for g in groups},
+        selectors=selectors or {},
         origin=kind,
         dbt_schema_version=metadata.dbt_schema_version,
     )
 
 
-def resolve_relation(node: schema.Node, adapter_type: str) -> Relation | None:
+def resolve_relation(node: schema.Node, materialized: str | None, adapter_type: str) -> Relation | None:
     """`relation_name` first, then `database.schema.alias|identifier`; None for ephemeral or non-relations."""
-    if node.resource_type not in RELATION_TYPES or node.config.materialized == "ephemeral":
+    if node.resource_type not in RELATION_TYPES or materialized == "ephemeral":
         return None
     if node.relation_name:
         return parse_relation_name(node.relation_name, adapter_type)
@@ -84,9 +90,9 @@ def _location(node: schema.Node) -> Relation | None:
     return relation_from_parts(node.database, node.schema_name, node.alias or node.name)
 
 
-def _node(origin: str, node: schema.Node, adapter_type: str) -> DbtNode:
+def _node(origin: str, node: schema.Node, config: schema.NodeConfig, adapter_type: str) -> DbtNode:
     try:
-        relation = resolve_relation(node, adapter_type)
+        relation = resolve_relation(node, config.materialized, adapter_type)
     except ValueError as exc:
         raise ArtifactError(origin, f"node {node.unique_id}: {exc}", "Re-create it with dbt.") from exc
     return DbtNode(
@@ -96,19 +102,21 @@ def _node(origin: str, node: schema.Node, adapter_type: str) -> DbtNode:
         name=node.name,
         relation=relation,
         location=relation or _location(node),
-        materialized=node.config.materialized,
+        materialized=config.materialized,
         depends_on=tuple(node.depends_on.nodes),
         fqn=tuple(node.fqn),
         original_file_path=node.original_file_path,
+        patch_path=node.patch_path,
         description=node.description or "",
         version=_text(node.version),
         latest_version=_text(node.latest_version),
         source_name=node.source_name,
-        group=node.group or node.config.group,
+        group=node.group or config.group,
         access=node.access,
         tags=(node.tags,) if isinstance(node.tags, str) else tuple(node.tags),
-        meta={**node.config.meta, **node.meta},
-        test=_test_info(node),
+        meta={**config.meta, **node.meta},
+        config_json=bytes(node.config_json),
+        test=_test_info(node, config.severity),
         owner=_owner(node.owner) if node.owner else None,
         url=node.url,
         columns=_columns(node),
@@ -125,13 +133,13 @@ def _columns(node: schema.Node) -> tuple[DbtColumn, ...]:
     )
 
 
-def _test_info(node: schema.Node) -> TestInfo | None:
+def _test_info(node: schema.Node, severity: str | None) -> TestInfo | None:
     if node.resource_type != "test":
         return None
     attached = node.attached_node or next(iter(node.depends_on.nodes), None)
     test = node.test_metadata or schema.TestMetadata()
     code = _sql(node.compiled_code) or _sql(node.raw_code)
-    return TestInfo(test.name, node.column_name, attached, node.config.severity, test.namespace, test.kwargs, code)
+    return TestInfo(test.name, node.column_name, attached, severity, test.namespace, test.kwargs, code)
 
 
 def _sql(raw: msgspec.Raw) -> str | None:

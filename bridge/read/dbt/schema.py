@@ -56,10 +56,13 @@ class Node(msgspec.Struct, kw_only=True):
     alias: str | None = None
     identifier: str | None = None
     relation_name: str | None = None
-    config: NodeConfig = msgspec.field(default_factory=NodeConfig)
+    # The node's whole config, kept undecoded: `NodeConfig` reads it once (`node_config`); dbt's
+    # `config.<key>:` selector method reads any key of it.
+    config_json: msgspec.Raw = msgspec.field(default_factory=msgspec.Raw, name="config")
     depends_on: DependsOn = msgspec.field(default_factory=DependsOn)
     fqn: list[str] = msgspec.field(default_factory=list)
     original_file_path: str = ""
+    patch_path: str | None = None
     description: str | None = ""
     version: Version = None
     latest_version: Version = None
@@ -77,6 +80,11 @@ class Node(msgspec.Struct, kw_only=True):
     # only: a data test's SQL is what DataHub shows as its assertion's logic.
     raw_code: msgspec.Raw = msgspec.field(default_factory=msgspec.Raw)
     compiled_code: msgspec.Raw = msgspec.field(default_factory=msgspec.Raw)
+
+
+def node_config(node: Node) -> NodeConfig:
+    """The config fields the bridge reads, decoded from the node's config JSON (empty when it has none)."""
+    return msgspec.json.decode(node.config_json, type=NodeConfig) if node.config_json else NodeConfig()
 
 
 class ColumnStruct(msgspec.Struct):
@@ -104,6 +112,8 @@ class Manifest(msgspec.Struct):
     sources: dict[str, Node] = msgspec.field(default_factory=dict)
     exposures: dict[str, Node] = msgspec.field(default_factory=dict)
     groups: dict[str, GroupStruct] = msgspec.field(default_factory=dict)
+    # YAML selectors (selectors.yml) by name: `{"name", "definition", "default", "description"}`, as written.
+    selectors: dict[str, Any] = msgspec.field(default_factory=dict)
 
 
 class ManifestWithColumns(Manifest):
