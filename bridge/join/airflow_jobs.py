@@ -97,6 +97,7 @@ def _job(
         outputs=tuple(sorted(outputs)),
         upstream_jobs=tuple(JobKey(dag.dag_id, up, cluster) for up in sorted(upstream) if up in dag.tasks),
         dbt_unique_id=match.node_id if match else None,
+        dbt_nodes=match.nodes if match else (),
         owners=airflow_owners([task.owner]),
         tags=unique(dag.tags),
         properties=properties,
@@ -116,19 +117,22 @@ def _task_io(
 
 
 def _cosmos_io(match: TaskMatch | None, context: AirflowContext) -> tuple[set[DatasetKey], set[DatasetKey]]:
-    if match is None or match.node_id is None or match.project_name is None:
+    """A Cosmos task's tables: a writing task writes its nodes' and reads what they are built from (what it
+    writes itself aside); a test task reads the tables its tests read; a source task, the sources it checks."""
+    if match is None or not match.nodes or match.project_name is None:
         return set(), set()
     project = context.projects[match.project_name]
-    node = project.nodes[match.node_id]
-    own = {warehouse_key(node.relation, project.adapter_type, context.settings)} if node.relation else set()
+    nodes = [project.nodes[uid] for uid in match.nodes]
+    own = {warehouse_key(n.relation, project.adapter_type, context.settings) for n in nodes if n.relation}
     if match.role not in WRITING_ROLES:
         return own, set()
     read = {
         warehouse_key(up.relation, project.adapter_type, context.settings)
+        for node in nodes
         for up in materialized_upstreams(node, project.nodes)
         if up.relation
     }
-    return read, own
+    return read - own, own
 
 
 def _resolve_all(uris: list[str], resolver: AssetResolver) -> tuple[list[DatasetKey], list[Problem]]:

@@ -1,15 +1,23 @@
-"""Cosmos task -> dbt node. Cosmos tasks are recognised by operator module, never by name.
+"""Cosmos task -> the dbt nodes it runs. Cosmos tasks are recognised by operator module, never by name.
 
-Match order: the node selector Cosmos keeps in the task's template fields (`select`/`models`, as a bare name,
-`fqn:project.path.name`, `path:...`, with graph operators), then Cosmos' task-id grammar:
+What a task runs is what dbt would run for it: its dbt command, from the operator class
+(`Dbt<Command><ExecutionMode>Operator`: `DbtRunLocalOperator`, `DbtBuildKubernetesOperator`,
+`DbtTestAwsEksOperator`, ...; any execution mode, the module is not needed), and its selection, from the
+template fields Cosmos serializes (`select` / `models`, `exclude`, `selector`, and the same flags in
+`dbt_cmd_flags`, with `--indirect-selection`),
+evaluated against the manifest with dbt's grammar (`bridge.join.selection`), filtered to the resource types
+the command runs. A task with no selection field runs what Cosmos' task-id grammar names when it names a
+node (the fallback for renderings that keep no selector):
     <name>_run | _seed | _snapshot | _source          a node rendered alone
     <name>.run | .test | .seed | .snapshot             a node and its tests, in a task group named after it
     <name>_<resource_type>_build                       TestBehavior.BUILD
-    <folder>_test                                      TestBehavior.AFTER_ALL: the project's tests (named after
-                                                       the project's folder; with a selector, it tests those)
-preceded by any task-group or folder-group prefixes (`transform.`, `marts.core.`); versioned models are
-named `<name>_v<version>`. With several projects loaded, the DAG's own project decides (the project most of
-its fqn selectors name). A task that matches nothing is returned with the reason.
+preceded by any task-group or folder-group prefixes; versioned models are named `<name>_v<version>`. Else it
+runs dbt's default selection (the whole project), as dbt would.
+
+With several projects loaded, the DAG's own project decides (the project most of its fqn selectors name, then
+the first whose selection finds what the command runs). Commands that build nothing (run-operation, ls,
+compile, docs, deps, debug) are matched to no node, with the reason; so is a task whose selection selects
+nothing the command runs, or that the manifest cannot evaluate (`state:modified`).
 """
 
 from __future__ import annotations
@@ -18,13 +26,40 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any, cast
 
+from bridge.join.selection import (
+    INDIRECT_MODES,
+    Indirect,
+    SelectionGraph,
+    SelectorError,
+    Spec,
+    default_selector,
+    parse_cli,
+    parse_selector,
+)
 from bridge.model.airflow import AirflowDag, AirflowTask
 from bridge.model.dbt import RELATION_TYPES, DbtNode, DbtProject
 from bridge.model.graph import CosmosRole, MatchMethod
 
-SELECTOR_FIELDS = ("select", "models")
-_GRAPH_OPERATORS = re.compile(r"^(@|\d*\+)|(\+\d*)$")
+SELECTION_FIELDS = ("select", "models", "exclude", "selector")
+# Operator class -> dbt command: `Dbt` + command + execution mode + `Operator`; longest command first.
+_COMMANDS: tuple[tuple[str, CosmosRole], ...] = (
+    ("RunOperation", "operation"), ("Run", "run"), ("Seed", "seed"), ("Snapshot", "snapshot"),
+    ("SourceFreshness", "source"), ("Source", "source"), ("Build", "build"), ("Test", "test"), ("Clone", "run"),
+    ("LS", "operation"), ("Ls", "operation"), ("Compile", "operation"), ("Docs", "operation"),
+    ("Deps", "operation"), ("Debug", "operation"),
+)  # fmt: skip
+# What each command runs (dbt's resource types); `clone` recreates models, seeds and snapshots.
+_RUNS: dict[CosmosRole, frozenset[str]] = {
+    "run": frozenset({"model"}),
+    "seed": frozenset({"seed"}),
+    "snapshot": frozenset({"snapshot"}),
+    "source": frozenset({"source"}),
+    "test": frozenset({"test"}),
+    "build": frozenset({"model", "seed", "snapshot", "test"}),
+    "operation": frozenset(),
+}
 _SUFFIX_ROLES: dict[str, CosmosRole] = {"run": "run", "test": "test", "seed": "seed", "snapshot": "snapshot",
                                          "source": "source"}  # fmt: skip
 _BUILD = re.compile(r"^(?P<name>.+)_(?P<type>model|seed|snapshot|source)_build$")
@@ -34,6 +69,14 @@ _VERSIONED = re.compile(r"^(?P<name>.+)_v(?P<version>[0-9A-Za-z]+)$")
 
 @dataclass(frozen=True, slots=True)
 class TaskMatch:
+    """What one Cosmos task runs.
+
+    `runs`: the nodes dbt executes for it (models of a run task, the tests of a test task, ...); `nodes`: the
+    nodes whose tables it writes (writing commands) or that its tests read (test commands), or the sources
+    it checks; `node_id`: the one node the task stands for, where there is one (its model, or the model
+    whose tests it runs).
+    """
+
     dag_id: str
     task_id: str
     role: CosmosRole
@@ -41,28 +84,29 @@ class TaskMatch:
     node_id: str | None
     method: MatchMethod
     reason: str = ""
+    runs: tuple[str, ...] = ()
+    nodes: tuple[str, ...] = ()
+    evaluable: bool = True  # False: dbt can select it, the manifest cannot (`state:modified`, `metric:x`)
+
+    @property
+    def matched(self) -> bool:
+        return self.method != "none"
 
 
 @dataclass(frozen=True, slots=True)
-class _ProjectIndex:
+class ProjectIndex:
     project: DbtProject
-    by_fqn: Mapping[str, str]
+    graph: SelectionGraph
     by_name: Mapping[str, tuple[str, ...]]
-    by_path: Mapping[str, str]
 
 
-def index_project(project: DbtProject) -> _ProjectIndex:
-    by_fqn: dict[str, str] = {}
+def index_project(project: DbtProject) -> ProjectIndex:
     by_name: dict[str, list[str]] = {}
-    by_path: dict[str, str] = {}
     for node in project.nodes.values():
-        if node.resource_type not in RELATION_TYPES:  # what a Cosmos task can run
-            continue
-        by_fqn[".".join(node.fqn)] = node.unique_id
-        by_path.setdefault(node.original_file_path, node.unique_id)
-        for name in _names(node):
-            by_name.setdefault(name, []).append(node.unique_id)
-    return _ProjectIndex(project, by_fqn, {k: tuple(sorted(v)) for k, v in by_name.items()}, by_path)
+        if node.resource_type in RELATION_TYPES:  # what a Cosmos task is named after
+            for name in _names(node):
+                by_name.setdefault(name, []).append(node.unique_id)
+    return ProjectIndex(project, SelectionGraph(project), {k: tuple(sorted(v)) for k, v in by_name.items()})
 
 
 def _names(node: DbtNode) -> set[str]:
@@ -72,98 +116,149 @@ def _names(node: DbtNode) -> set[str]:
     return names
 
 
-def match_dag(dag: AirflowDag, indexes: list[_ProjectIndex]) -> list[TaskMatch]:
+def match_cosmos_tasks(dags: Mapping[str, AirflowDag], projects: list[DbtProject]) -> list[TaskMatch]:
+    indexes = [index_project(project) for project in projects]
+    return [match for _, dag in sorted(dags.items()) for match in match_dag(dag, indexes)]
+
+
+def match_dag(dag: AirflowDag, indexes: list[ProjectIndex]) -> list[TaskMatch]:
     """Matches for every Cosmos task of one DAG (plain tasks are not returned)."""
     cosmos_tasks = [task for _, task in sorted(dag.tasks.items()) if task.is_cosmos]
     ordered = _projects_for_dag(cosmos_tasks, indexes)
     return [_match_task(dag.dag_id, task, ordered) for task in cosmos_tasks]
 
 
-def _projects_for_dag(tasks: Iterable[AirflowTask], indexes: list[_ProjectIndex]) -> list[_ProjectIndex]:
+def _projects_for_dag(tasks: Iterable[AirflowTask], indexes: list[ProjectIndex]) -> list[ProjectIndex]:
     """The projects, the one most of this DAG's fqn selectors name first."""
     votes: Counter[str] = Counter()
     for task in tasks:
-        for token in selector_tokens(task):
-            if token.startswith("fqn:"):
-                votes[token[4:].split(".", 1)[0]] += 1
+        for word in _words(task.template_fields.get("select")) + _words(task.template_fields.get("models")):
+            head = word.lstrip("@+0123456789")
+            if head.startswith("fqn:"):
+                votes[head[4:].split(".", 1)[0]] += 1
     return sorted(indexes, key=lambda ix: (-votes[ix.project.project_name], ix.project.project_name))
 
 
-def selector_tokens(task: AirflowTask) -> list[str]:
-    """Selector tokens from the template fields: strings or lists, graph operators stripped."""
-    tokens: list[str] = []
-    for field in SELECTOR_FIELDS:
-        value = task.template_fields.get(field)
-        values = value if isinstance(value, list | tuple) else [value]
-        for item in values:
-            if isinstance(item, str):
-                tokens.extend(_GRAPH_OPERATORS.sub("", t) for t in item.replace(",", " ").split())
-    return [t for t in tokens if t]
+def task_role(task: AirflowTask) -> CosmosRole:
+    """The dbt command a Cosmos operator runs, from its class name (DbtRunLocalOperator -> run)."""
+    name = task.operator_class.removeprefix("Dbt")
+    return next((role for command, role in _COMMANDS if name.startswith(command)), "run")
 
 
-def _match_task(dag_id: str, task: AirflowTask, indexes: list[_ProjectIndex]) -> TaskMatch:
+def _match_task(dag_id: str, task: AirflowTask, indexes: list[ProjectIndex]) -> TaskMatch:
     role = task_role(task)
-    tokens = selector_tokens(task)
+    if role == "operation":
+        reason = f"{task.operator_class} runs a dbt command that builds no table"
+        return TaskMatch(dag_id, task.task_id, role, None, None, "none", reason)
+    given = any(task.template_fields.get(field) not in (None, "", []) for field in SELECTION_FIELDS)
+    if not given:
+        for index in indexes:
+            by_id = _by_task_id(task.task_id, index)
+            if by_id is not None:
+                found_role, node_id = by_id
+                runs = _task_id_runs(found_role, node_id, index)
+                return _matched(dag_id, task, found_role, index, "task-id", runs, (node_id,))
+    problems: list[str] = []
     for index in indexes:
-        node_id = _by_selector(tokens, index)
-        if node_id:
-            return TaskMatch(dag_id, task.task_id, role, index.project.project_name, node_id, "selector")
-    for index in indexes:
-        found = _by_task_id(task.task_id, index)
-        if found:
-            found_role, node_id = found
-            return TaskMatch(dag_id, task.task_id, found_role, index.project.project_name, node_id, "task-id")
-    return _unmatched(dag_id, task, role, tokens, indexes)
+        try:
+            selected = index.graph.select(_spec(task, index.project))
+        except SelectorError as exc:
+            problems.append(f"{index.project.project_name}: {exc}")
+            continue
+        runs = frozenset(uid for uid in selected if index.graph.nodes[uid].resource_type in _RUNS[role])
+        if runs:
+            return _matched(dag_id, task, role, index, "selector", runs, selected)
+    return _unmatched(dag_id, task, role, indexes, problems)
+
+
+def _spec(task: AirflowTask, project: DbtProject) -> Spec:
+    fields = {**task.template_fields, **_cmd_flags(task.template_fields.get("dbt_cmd_flags"))}
+    indirect = str(fields.get("indirect_selection") or "eager").lower()
+    mode = cast(Indirect, indirect) if indirect in INDIRECT_MODES else "eager"
+    selector = fields.get("selector")
+    if isinstance(selector, str) and selector:
+        return parse_selector(selector, project.selectors, mode)
+    select = _words(fields.get("select")) + _words(fields.get("models"))
+    if not select and not _words(fields.get("exclude")):
+        default = default_selector(project.selectors)
+        if default is not None:
+            return parse_selector(default, project.selectors, mode)
+    return parse_cli(select, _words(fields.get("exclude")), mode)
+
+
+_FLAGS = {"--select": "select", "-s": "select", "--models": "models", "-m": "models", "--exclude": "exclude",
+          "--selector": "selector", "--indirect-selection": "indirect_selection"}  # fmt: skip
+
+
+def _cmd_flags(flags: Any) -> dict[str, Any]:
+    """Selection flags a task passes in `dbt_cmd_flags` (`["--exclude", "tag:x"]`), which dbt reads last."""
+    found: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for word in flags if isinstance(flags, list) else ():
+        text = str(word)
+        if text.startswith("-"):
+            name, _, inline = text.partition("=")
+            current = found.setdefault(_FLAGS[name], []) if name in _FLAGS else None
+            if current is not None and inline:
+                current.append(inline)
+        elif current is not None:
+            current.append(text)
+    return {key: " ".join(words) for key, words in found.items() if words}
+
+
+def _words(value: Any) -> list[str]:
+    """A selection field's items: a string (space-separated, as dbt splits it) or a list of them."""
+    values = value if isinstance(value, list | tuple) else [value]
+    return [word for item in values if isinstance(item, str) for word in item.split() if word]
+
+
+def _task_id_runs(role: CosmosRole, node_id: str, index: ProjectIndex) -> frozenset[str]:
+    """What a task named after a node runs: the node, or for a test task the node's tests."""
+    if role != "test":
+        return frozenset({node_id})
+    node = index.project.nodes[node_id]
+    selected = index.graph.select(parse_cli([f"fqn:{'.'.join(node.fqn)}"], None))
+    return frozenset(uid for uid in selected if index.graph.nodes[uid].resource_type == "test")
+
+
+def _matched(
+    dag_id: str,
+    task: AirflowTask,
+    role: CosmosRole,
+    index: ProjectIndex,
+    method: MatchMethod,
+    runs: frozenset[str],
+    named: Iterable[str],
+) -> TaskMatch:
+    """`named`: the nodes the task is rendered for (its selection's own nodes, or the one its id names)."""
+    nodes = index.project.nodes
+    if role == "test":  # a test task reads what its tests read
+        touched = {parent for uid in runs for parent in nodes[uid].depends_on if parent in nodes}
+    else:
+        touched = {uid for uid in runs if nodes[uid].resource_type != "test"}
+    subject = {uid for uid in named if uid in touched and nodes[uid].resource_type in RELATION_TYPES}
+    node_id = next(iter(subject)) if len(subject) == 1 else None
+    return TaskMatch(
+        dag_id, task.task_id, role, index.project.project_name, node_id, method, "",
+        tuple(sorted(runs)), tuple(sorted(touched)),
+    )  # fmt: skip
 
 
 def _unmatched(
-    dag_id: str, task: AirflowTask, role: CosmosRole, tokens: list[str], indexes: list[_ProjectIndex]
+    dag_id: str, task: AirflowTask, role: CosmosRole, indexes: list[ProjectIndex], problems: list[str]
 ) -> TaskMatch:
-    leaf = task.task_id.rsplit(".", 1)[-1]
-    if role == "test" and leaf.endswith("_test") and not tokens and indexes:
-        # TestBehavior.AFTER_ALL: one task testing the whole project, named after the project's folder.
-        return TaskMatch(dag_id, task.task_id, "project-test", indexes[0].project.project_name, None, "task-id")
     loaded = ", ".join(ix.project.project_name for ix in indexes) or "none"
-    what = f"selector {' '.join(tokens)!r}" if tokens else "no selector in its template fields"
-    reason = f"{what}; task id {task.task_id!r} names no model, seed, snapshot or source of: {loaded}"
-    return TaskMatch(dag_id, task.task_id, role, None, None, "none", reason)
+    fields = {f: task.template_fields[f] for f in SELECTION_FIELDS if task.template_fields.get(f) not in (None, "")}
+    what = " ".join(f"{k}={v!r}" for k, v in fields.items()) or "no selection in its template fields"
+    runs = "/".join(sorted(_RUNS[role]))
+    if problems:
+        reason = f"{what}: {'; '.join(problems)}"
+    else:
+        reason = f"{what} selects no {runs} of {loaded}; task id {task.task_id!r} names none either"
+    return TaskMatch(dag_id, task.task_id, role, None, None, "none", reason, evaluable=not problems)
 
 
-_OPERATOR_ROLES: tuple[CosmosRole, ...] = ("build", "run", "test", "seed", "snapshot", "source")
-
-
-def task_role(task: AirflowTask) -> CosmosRole:
-    """What a Cosmos task does, from its operator class (DbtRunLocalOperator -> run)."""
-    name = task.operator_class.lower()
-    return next((role for role in _OPERATOR_ROLES if name.startswith(f"dbt{role}")), "run")
-
-
-def _by_selector(tokens: list[str], index: _ProjectIndex) -> str | None:
-    for token in tokens:
-        method, _, value = token.rpartition(":")
-        node_id = _select_one(method, value, index)
-        if node_id:
-            return node_id
-    return None
-
-
-def _select_one(method: str, value: str, index: _ProjectIndex) -> str | None:
-    if method == "fqn":
-        return index.by_fqn.get(value)
-    if method == "path":
-        return index.by_path.get(value)
-    if method == "source":
-        candidates = index.by_name.get(value, ())
-        return candidates[0] if len(candidates) == 1 else None
-    if method:
-        return None  # tag:, resource_type:, config: ... select many nodes, not one
-    candidates = index.by_name.get(value, ())
-    if len(candidates) == 1:
-        return candidates[0]
-    return index.by_fqn.get(value)
-
-
-def _by_task_id(task_id: str, index: _ProjectIndex) -> tuple[CosmosRole, str] | None:
+def _by_task_id(task_id: str, index: ProjectIndex) -> tuple[CosmosRole, str] | None:
     parts = task_id.split(".")
     if len(parts) >= 2 and parts[-1] in _SUFFIX_ROLES:
         node_id = _by_rendered_name(parts[-2], index)
@@ -177,7 +272,7 @@ def _by_task_id(task_id: str, index: _ProjectIndex) -> tuple[CosmosRole, str] | 
     return None
 
 
-def _by_rendered_name(name: str, index: _ProjectIndex) -> str | None:
+def _by_rendered_name(name: str, index: ProjectIndex) -> str | None:
     """A node by the name Cosmos renders: the node name, or `<name>_v<version>` for versioned models."""
     candidates = index.by_name.get(name, ())
     if len(candidates) == 1:
@@ -186,8 +281,3 @@ def _by_rendered_name(name: str, index: _ProjectIndex) -> str | None:
     if versioned:
         candidates = index.by_name.get(f"{versioned.group('name')}.v{versioned.group('version')}", ())
     return candidates[0] if len(candidates) == 1 else None
-
-
-def match_cosmos_tasks(dags: Mapping[str, AirflowDag], projects: list[DbtProject]) -> list[TaskMatch]:
-    indexes = [index_project(project) for project in projects]
-    return [match for _, dag in sorted(dags.items()) for match in match_dag(dag, indexes)]

@@ -1,7 +1,7 @@
 """dbt results -> the Cosmos task run that executed them (`DbtResult.parent_run`).
 
 A result of a model, seed or snapshot is linked to a task run when
-- the run's job is a Cosmos task that executes the result's node: its `dbt_unique_id` is the node and its
+- the run's job is a Cosmos task that executes the result's node: the node is among its `dbt_nodes` and its
   role runs it (run, seed, snapshot, build; the model's test task does not execute the model), and
 - their times meet: the task run's window and the result's (start..end) overlap, one containing the other
   being the usual case; windows that touch meet.
@@ -76,23 +76,25 @@ def with_task_runs(assertions: Iterable[Assertion], results: Iterable[DbtResult]
     )
 
 
-def executing_nodes(jobs: Iterable[Job], roles: frozenset[str]) -> dict[JobKey, str]:
-    """Cosmos tasks in one of these roles -> their node."""
+def executing_nodes(jobs: Iterable[Job], roles: frozenset[str]) -> dict[JobKey, tuple[str, ...]]:
+    """Cosmos tasks in one of these roles -> the nodes they write or test."""
     return {
-        job.key: job.dbt_unique_id
+        job.key: job.dbt_nodes or ((job.dbt_unique_id,) if job.dbt_unique_id else ())
         for job in jobs
-        if job.dbt_unique_id and (job.cosmos.role if job.cosmos else "run") in roles
+        if (job.dbt_nodes or job.dbt_unique_id) and (job.cosmos.role if job.cosmos else "run") in roles
     }
 
 
-def task_windows(runs: list[Run], nodes: dict[JobKey, str]) -> dict[str, list[_Window]]:
+def task_windows(runs: list[Run], nodes: dict[JobKey, tuple[str, ...]]) -> dict[str, list[_Window]]:
     """node -> the windows of the task runs that executed it (those with times of their own)."""
     dag_runs = {run.key: run for run in runs if run.task_id is None}
     found: dict[str, list[_Window]] = {}
     for run in runs:
-        node = nodes.get(JobKey(run.dag_id, run.task_id, run.cluster)) if run.task_id else None
-        window = _window(run, dag_runs.get(run.key.dag_run)) if node else None
-        if node and window:
+        executed = nodes.get(JobKey(run.dag_id, run.task_id, run.cluster), ()) if run.task_id else ()
+        window = _window(run, dag_runs.get(run.key.dag_run)) if executed else None
+        if window is None:
+            continue
+        for node in executed:
             found.setdefault(node, []).append(window)
     return found
 

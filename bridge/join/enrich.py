@@ -40,10 +40,18 @@ def assign_domains(
 ) -> tuple[list[Dataset], list[Flow], list[Job], list[Problem]]:
     node_domains = {uid: node_domain(n, settings) for p in projects for uid, n in p.nodes.items()}
     flow_domains, problems = _flow_domains(flows, jobs, node_domains, settings)
-    jobs = [replace(j, domain=node_domains.get(j.dbt_unique_id or "") or flow_domains.get(j.key.dag_id)) for j in jobs]
+    jobs = [replace(j, domain=job_domain(j, node_domains) or flow_domains.get(j.key.dag_id)) for j in jobs]
     flows = [replace(f, domain=flow_domains.get(f.dag_id)) for f in flows]
     datasets, asset_problems = _dataset_domains(datasets, node_domains, jobs, flow_domains)
     return datasets, flows, jobs, problems + asset_problems + _models_without_domain(projects, node_domains)
+
+
+def job_domain(job: Job, node_domains: Mapping[str, str | None]) -> str | None:
+    """A Cosmos task's domain: its node's, or the one domain all its nodes that have one agree on."""
+    if job.dbt_unique_id:
+        return node_domains.get(job.dbt_unique_id)
+    found = {node_domains.get(uid) for uid in job.dbt_nodes} - {None}
+    return found.pop() if len(found) == 1 else None
 
 
 def _models_without_domain(projects: list[DbtProject], node_domains: Mapping[str, str | None]) -> list[Problem]:
@@ -62,7 +70,7 @@ def _flow_domains(
     domains: dict[str, str | None] = {}
     problems = []
     for flow in flows:
-        members = (node_domains.get(j.dbt_unique_id or "") for j in jobs if j.key.dag_id == flow.dag_id)
+        members = (job_domain(j, node_domains) for j in jobs if j.key.dag_id == flow.dag_id)
         rule = first_rule_match(settings.dag_domain_rules, flow.dag_id)
         domains[flow.dag_id], problem = agreed_domain(f"dag {flow.dag_id}", rule, members)
         problems += [problem] if problem else []

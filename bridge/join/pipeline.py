@@ -120,11 +120,18 @@ def _events_by_task(events: tuple[AssetEvent, ...]) -> dict[tuple[str, str], tup
 
 
 def _unmatched(matches: list[TaskMatch]) -> list[Problem]:
-    return [
-        Problem("unmatched-cosmos-task", "error", f"dag {m.dag_id}, task {m.task_id}", m.reason)
-        for m in matches
-        if m.node_id is None and m.role != "project-test"
-    ]
+    """Cosmos tasks matched to nothing: a command that builds no table (info), a selection the manifest cannot
+    evaluate (warning), or one that finds nothing the command runs (error: the DAG and manifest disagree)."""
+    found = []
+    for m in (m for m in matches if not m.matched):
+        where = f"dag {m.dag_id}, task {m.task_id}"
+        if m.role == "operation":
+            found.append(Problem("cosmos-task-builds-nothing", "info", where, m.reason))
+        elif not m.evaluable:
+            found.append(Problem("cosmos-selector-not-evaluated", "warning", where, m.reason))
+        else:
+            found.append(Problem("unmatched-cosmos-task", "error", where, m.reason))
+    return found
 
 
 def _import_errors(snapshot: AirflowSnapshot) -> list[Problem]:

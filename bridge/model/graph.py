@@ -89,9 +89,9 @@ class Flow:
     properties: Mapping[str, str] = field(default_factory=dict)
 
 
-# What a Cosmos task does, from its operator class or its task id (`project-test`: one task testing the whole
-# project, Cosmos' TestBehavior.AFTER_ALL), and how the join found the dbt node it runs (`none`: it found none).
-CosmosRole = Literal["run", "test", "seed", "snapshot", "source", "build", "project-test"]
+# The dbt command a Cosmos task runs, from its operator class (`operation`: a command that builds no table:
+# run-operation, ls, compile, docs, deps, debug), and how the join found what it runs (`none`: it found nothing).
+CosmosRole = Literal["run", "test", "seed", "snapshot", "source", "build", "operation"]
 MatchMethod = Literal["selector", "task-id", "none"]
 # The roles whose task builds its node (writes its relation); tests are run by `test` and `build` tasks.
 WRITING_ROLES: frozenset[CosmosRole] = frozenset({"run", "seed", "snapshot", "build"})
@@ -100,14 +100,14 @@ TESTING_ROLES: frozenset[CosmosRole] = frozenset({"test", "build"})
 
 @dataclass(frozen=True, slots=True)
 class CosmosTask:
-    """A task Cosmos rendered from a dbt node: its role and how it was matched (`Job.dbt_unique_id` is the node)."""
+    """A task Cosmos rendered from dbt: its command and how it was matched (`Job.dbt_nodes` are what it runs)."""
 
     role: CosmosRole
     matched_by: MatchMethod
 
     @property
     def matched(self) -> bool:
-        """Whether the join found what it runs: a node, or (for a project test) the whole project."""
+        """Whether the join found the nodes it runs."""
         return self.matched_by != "none"
 
 
@@ -122,7 +122,9 @@ class Job:
     inputs: tuple[DatasetKey, ...] = ()
     outputs: tuple[DatasetKey, ...] = ()
     upstream_jobs: tuple[JobKey, ...] = ()
-    dbt_unique_id: str | None = None
+    dbt_unique_id: str | None = None  # the one dbt node it stands for, where there is one
+    # A Cosmos task's dbt nodes: those whose tables it writes, that its tests read, or the sources it checks.
+    dbt_nodes: tuple[str, ...] = ()
     domain: str | None = None
     owners: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()

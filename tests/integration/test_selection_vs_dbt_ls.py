@@ -108,6 +108,8 @@ EXCLUDE_ROWS: list[tuple[tuple[str, ...], tuple[str, ...], str]] = [
     (("+dim_securities",), (), "buildable"),
     (("dim_securities",), (), "empty"),
     (("tag:markets,+dim_securities",), ("test_name:unique",), "cautious"),
+    (("tag:marts",), ("dim_country",), "cautious"),
+    (("tag:marts",), ("dim_country",), "buildable"),
 ]
 
 SELECTORS = ["markets_daily", "marts_without_pii"]

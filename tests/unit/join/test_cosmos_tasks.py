@@ -116,16 +116,66 @@ def test_cosmos_tasks_match_their_node(
 
 
 @pytest.mark.parametrize("task_id", ["dbt_project_test", "transform.finance_test"])
-def test_after_all_project_test_task_is_recognised(postgres_project: DbtProject, task_id: str) -> None:
-    # Cosmos names it after the project folder (`dbt_project_test` in the fixtures), not the project.
+def test_after_all_test_task_without_a_selection_runs_every_test(postgres_project: DbtProject, task_id: str) -> None:
+    # TestBehavior.AFTER_ALL over the whole project: `dbt test` with no selection runs every test.
     [match] = match_cosmos_tasks({"d": dag("d", cosmos(task_id, "DbtTestLocalOperator"))}, [postgres_project])
-    assert (match.role, match.node_id, match.project_name) == ("project-test", None, "finance")
+    tests = {uid for uid, node in postgres_project.nodes.items() if node.resource_type == "test"}
+    assert (match.role, match.node_id, match.project_name, match.method) == ("test", None, "finance", "selector")
+    assert set(match.runs) == tests
+    assert "model.finance.fct_index_performance" in match.nodes and "source.finance.fred.series" in match.nodes
 
 
-def test_after_all_test_task_with_a_selector_tests_that_model(postgres_project: DbtProject) -> None:
+def test_after_all_test_task_with_a_selector_runs_the_tests_of_what_it_selects(postgres_project: DbtProject) -> None:
     task = cosmos("dbt_project_test", "DbtTestLocalOperator", select=["+fct_fred_observations"])
     [match] = match_cosmos_tasks({"d": dag("d", task)}, [postgres_project])
-    assert (match.role, match.node_id) == ("test", "model.finance.fct_fred_observations")
+    assert (match.role, match.node_id) == ("test", None)
+    assert "model.finance.fct_fred_observations" in match.nodes
+    assert "model.finance.fct_index_performance" not in match.nodes
+    assert all(uid.startswith("test.") for uid in match.runs) and match.runs
+
+
+def test_a_model_test_task_stands_for_its_model_and_reads_what_its_tests_read(postgres_project: DbtProject) -> None:
+    # dbt's eager indirect selection: selecting dim_country also runs the relationships test that
+    # dim_securities.country_code has to it, so the task reads both tables.
+    [match] = match_cosmos_tasks(
+        {"d": dag("d", cosmos("dim_country.test", "DbtTestLocalOperator", select="dim_country"))}, [postgres_project]
+    )
+    assert match.node_id == "model.finance.dim_country"
+    assert {"model.finance.dim_country", "model.finance.dim_securities"} <= set(match.nodes)
+
+
+@pytest.mark.parametrize(
+    ("operator", "fields", "types"),
+    [
+        ("DbtRunKubernetesOperator", {"select": "tag:staging", "exclude": "tag:hr"}, {"model"}),
+        ("DbtBuildAwsEksOperator", {"selector": "markets_daily"}, {"model", "snapshot", "test"}),
+        ("DbtSeedDockerOperator", {"select": "path:seeds"}, {"seed"}),
+        ("DbtSourceAzureContainerInstanceOperator", {"select": "source:markets"}, {"source"}),
+        ("DbtTestGcpCloudRunJobOperator", {"select": "test_name:not_null"}, {"test"}),
+    ],
+)
+def test_hand_written_operators_of_any_execution_mode_run_their_whole_selection(
+    snowflake_project: DbtProject, operator: str, fields: dict[str, object], types: set[str]
+) -> None:
+    [match] = match_cosmos_tasks({"d": dag("d", cosmos("hand_written", operator, **fields))}, [snowflake_project])
+    assert match.matched and match.method == "selector" and len(match.runs) > 1
+    assert {snowflake_project.nodes[uid].resource_type for uid in match.runs} == types
+
+
+@pytest.mark.parametrize("operator", ["DbtRunOperationLocalOperator", "DbtLSLocalOperator", "DbtDocsS3LocalOperator"])
+def test_commands_that_build_no_table_are_matched_to_nothing_with_the_reason(
+    postgres_project: DbtProject, operator: str
+) -> None:
+    [match] = match_cosmos_tasks({"d": dag("d", cosmos("op", operator, select="tag:markets"))}, [postgres_project])
+    assert (match.role, match.matched, match.runs) == ("operation", False, ())
+    assert operator in match.reason and "builds no table" in match.reason
+
+
+def test_a_selection_the_manifest_cannot_evaluate_is_not_an_error(postgres_project: DbtProject) -> None:
+    [match] = match_cosmos_tasks(
+        {"d": dag("d", cosmos("changed", "DbtBuildLocalOperator", select="state:modified+"))}, [postgres_project]
+    )
+    assert not match.matched and not match.evaluable and "state" in match.reason
 
 
 def test_plain_tasks_are_not_cosmos_tasks_whatever_their_name(postgres_project: DbtProject) -> None:
@@ -156,3 +206,11 @@ def test_the_dags_own_project_wins_when_names_collide(
     }
     matches = match_cosmos_tasks(dags, [other, postgres_project])
     assert {m.project_name for m in matches} == {"finance"}
+
+
+def test_selection_flags_in_dbt_cmd_flags_count(postgres_project: DbtProject) -> None:
+    flags = ["--exclude", "dim_country", "--indirect-selection=cautious", "--full-refresh"]
+    task = cosmos("marts", "DbtBuildLocalOperator", select="tag:marts", dbt_cmd_flags=flags)
+    [match] = match_cosmos_tasks({"d": dag("d", task)}, [postgres_project])
+    assert "model.finance.dim_country" not in match.runs and "model.finance.dim_date" in match.runs
+    assert not [uid for uid in match.runs if uid.startswith("test.finance.unique_dim_country")]
