@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from datahub.emitter.mce_builder import make_data_flow_urn, make_data_job_urn_with_flow
 from datahub.emitter.mcp import MetadataChangeProposalWrapper
 from datahub.metadata.schema_classes import (
@@ -55,14 +57,19 @@ def flow_mcps(flow: Flow, options: EmitOptions) -> list[MetadataChangeProposalWr
     )
 
 
-def job_mcps(job: Job, options: EmitOptions) -> list[MetadataChangeProposalWrapper]:
+def job_mcps(
+    job: Job, options: EmitOptions, assertions: Mapping[str, tuple[str, ...]] | None = None
+) -> list[MetadataChangeProposalWrapper]:
+    """`assertions`: dbt test unique_id -> its assertions' URNs, named on the tasks that run the tests."""
     parent = flow_urn(job.key.dag_id, job.key.cluster)
     info = DataJobInfoClass(
         name=job.key.task_id,
         type="COMMAND",
         flowUrn=parent,
         description=job.description or None,
-        customProperties=dict(sorted({**job.properties, **_cosmos_properties(job.cosmos)}.items())),
+        customProperties=dict(
+            sorted({**job.properties, **_cosmos_properties(job.cosmos), **_test_properties(job, assertions)}.items())
+        ),
         externalUrl=options.urls.task(job.key.dag_id, job.key.task_id),
     )
     subtype = "Cosmos dbt task" if job.cosmos is not None else "Task"
@@ -81,6 +88,19 @@ def job_mcps(job: Job, options: EmitOptions) -> list[MetadataChangeProposalWrapp
 
 def _cosmos_properties(cosmos: CosmosTask | None) -> dict[str, str]:
     return {"cosmos_role": cosmos.role, "cosmos_matched_by": cosmos.matched_by} if cosmos is not None else {}
+
+
+# More assertions than this on one task (a test task of a whole project) are counted, not listed.
+MAX_LISTED_ASSERTIONS = 100
+
+
+def _test_properties(job: Job, assertions: Mapping[str, tuple[str, ...]] | None) -> dict[str, str]:
+    """The dbt tests a Cosmos task runs: how many, and the URNs of their assertions (a link to each)."""
+    if not job.dbt_tests:
+        return {}
+    urns = sorted({urn for test in job.dbt_tests for urn in (assertions or {}).get(test, ())})
+    listed = {"dbt_assertions": ", ".join(urns)} if urns and len(urns) <= MAX_LISTED_ASSERTIONS else {}
+    return {"dbt_tests": str(len(job.dbt_tests)), **listed}
 
 
 def _input_output(job: Job) -> DataJobInputOutputClass:

@@ -48,7 +48,8 @@ def entity_builders(graph: LineageGraph, options: EmitOptions) -> list[Entity]:
     builders = [Entity(make_domain_urn(d.domain_id), d, partial(_domain, d)) for d in graph.domains]
     builders += [Entity(urn_of(d.key), d, partial(dataset_mcps, d, options)) for d in graph.datasets]
     builders += [Entity(flow_urn(f.dag_id, f.cluster), f, partial(flow_mcps, f, options)) for f in graph.flows]
-    builders += [Entity(job_urn(j.key), j, partial(job_mcps, j, options)) for j in graph.jobs]
+    checks = assertions_by_test(graph) if graph.assertions and any(j.dbt_tests for j in graph.jobs) else {}
+    builders += [Entity(job_urn(j.key), j, partial(job_mcps, j, options, checks)) for j in graph.jobs]
     if graph.runs:
         from bridge.emit.runs import run_instance, run_mcps  # DataHub's run classes import its REST client
 
@@ -63,6 +64,17 @@ def entity_builders(graph: LineageGraph, options: EmitOptions) -> list[Entity]:
 
         builders += [Entity(assertion_urn(a), a, partial(assertion_mcps, a)) for a in graph.assertions]
     return builders
+
+
+def assertions_by_test(graph: LineageGraph) -> dict[str, tuple[str, ...]]:
+    """dbt test unique_id -> the URNs of its assertions (one per node it reads)."""
+    from bridge.emit.assertions import assertion_urn  # DataHub's assertion classes
+
+    found: dict[str, list[str]] = {}
+    for assertion in graph.assertions:
+        if assertion.kind == "test":
+            found.setdefault(assertion.dbt_unique_id, []).append(assertion_urn(assertion))
+    return {test: tuple(sorted(urns)) for test, urns in found.items()}
 
 
 def _domain(domain: Domain) -> list[MetadataChangeProposalWrapper]:

@@ -98,6 +98,7 @@ def _job(
         upstream_jobs=tuple(JobKey(dag.dag_id, up, cluster) for up in sorted(upstream) if up in dag.tasks),
         dbt_unique_id=match.node_id if match else None,
         dbt_nodes=match.nodes if match else (),
+        dbt_tests=match.tests if match else (),
         owners=airflow_owners([task.owner]),
         tags=unique(dag.tags),
         properties=properties,

@@ -86,6 +86,7 @@ class TaskMatch:
     reason: str = ""
     runs: tuple[str, ...] = ()
     nodes: tuple[str, ...] = ()
+    tests: tuple[str, ...] = ()  # the tests among `runs`
     evaluable: bool = True  # False: dbt can select it, the manifest cannot (`state:modified`, `metric:x`)
 
     @property
@@ -238,9 +239,10 @@ def _matched(
         touched = {uid for uid in runs if nodes[uid].resource_type != "test"}
     subject = {uid for uid in named if uid in touched and nodes[uid].resource_type in RELATION_TYPES}
     node_id = next(iter(subject)) if len(subject) == 1 else None
+    tests = tuple(sorted(uid for uid in runs if nodes[uid].resource_type == "test"))
     return TaskMatch(
         dag_id, task.task_id, role, index.project.project_name, node_id, method, "",
-        tuple(sorted(runs)), tuple(sorted(touched)),
+        tuple(sorted(runs)), tuple(sorted(touched)), tests,
     )  # fmt: skip
 
 

@@ -125,6 +125,7 @@ class Job:
     dbt_unique_id: str | None = None  # the one dbt node it stands for, where there is one
     # A Cosmos task's dbt nodes: those whose tables it writes, that its tests read, or the sources it checks.
     dbt_nodes: tuple[str, ...] = ()
+    dbt_tests: tuple[str, ...] = ()  # the dbt tests a Cosmos test or build task runs (their assertions)
     domain: str | None = None
     owners: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()

@@ -166,3 +166,27 @@ def test_a_run_the_cosmos_test_task_ran_names_that_task_run() -> None:
         "runId": "manual__2026-01-05",
     }
     assert run_event("urn:li:assertion:x", not_null(), replace(run, task_run=None)).runtimeContext is None
+
+
+def test_a_cosmos_test_task_names_the_assertions_of_the_tests_it_runs(postgres_project: DbtProject) -> None:
+    from bridge.model.airflow import AirflowSnapshot
+    from tests.unit.join.conftest import cosmos, dag
+
+    task = cosmos("dim_country.test", "DbtTestLocalOperator", select="dim_country")
+    snapshot = AirflowSnapshot(source="db", airflow_version="3.3.2", schema_revision=None, dags={"d": dag("d", task)})
+    joined = join_lineage([postgres_project], snapshot, JoinSettings())
+    [job] = joined.jobs
+    proposals = [p for p in graph_to_mcps(joined) if p.entityUrn.startswith("urn:li:dataJob:")]
+    [info] = [p.aspect for p in proposals if p.aspectName == "dataJobInfo"]
+    listed = info.customProperties["dbt_assertions"].split(", ")
+    assert info.customProperties["dbt_tests"] == str(len(job.dbt_tests)) and RELATIONSHIPS in job.dbt_tests
+    # the relationships test reads dim_securities and dim_country: both of its assertions are named
+    expected = {assertion_urn(a) for a in joined.assertions if a.dbt_unique_id in job.dbt_tests}
+    assert (
+        set(listed) == expected
+        and {
+            "urn:li:assertion:2e5588178a5035c83723c27ea379aceb",
+            "urn:li:assertion:0146ac5c5bcfb65ca77afab0f5408c5a",
+        }
+        <= expected
+    )
