@@ -7,12 +7,13 @@ template fields Cosmos serializes (`select` / `models`, `exclude`, `selector`, a
 `dbt_cmd_flags`, with `--indirect-selection`),
 evaluated against the manifest with dbt's grammar (`bridge.join.selection`), filtered to the resource types
 the command runs. A task with no selection field runs what Cosmos' task-id grammar names when it names a
-node (the fallback for renderings that keep no selector):
+node (the fallback for renderings that keep no selector, and for REST, which gives no selection before a run):
     <name>_run | _seed | _snapshot | _source          a node rendered alone
     <name>.run | .test | .seed | .snapshot             a node and its tests, in a task group named after it
     <name>_<resource_type>_build                       TestBehavior.BUILD
 preceded by any task-group or folder-group prefixes; versioned models are named `<name>_v<version>`. Else it
-runs dbt's default selection (the whole project), as dbt would.
+runs dbt's default selection (the whole project), as dbt would, unless its source could not say whether it
+has a selection (REST before a run): then it is unmatched.
 
 With several projects loaded, the DAG's own project decides (the project most of its fqn selectors name, then
 the first whose selection finds what the command runs). Commands that build nothing (run-operation, ls,
@@ -159,6 +160,12 @@ def _match_task(dag_id: str, task: AirflowTask, indexes: list[ProjectIndex]) -> 
                 found_role, node_id = by_id
                 runs = _task_id_runs(found_role, node_id, index)
                 return _matched(dag_id, task, found_role, index, "task-id", runs, (node_id,))
+    if not given and not task.template_values_known:
+        reason = (
+            f"its selection is unknown (the Airflow REST API gives template fields only after a run) and "
+            f"task id {task.task_id!r} names no node of: {', '.join(ix.project.project_name for ix in indexes)}"
+        )
+        return TaskMatch(dag_id, task.task_id, role, None, None, "none", reason)
     problems: list[str] = []
     for index in indexes:
         try:

@@ -33,6 +33,9 @@ class AirflowTask:
     task_group_id: str | None = None
     # Template field values as serialized (Cosmos keeps its node selector here: `select`, `models`, ...).
     template_fields: Mapping[str, Any] = field(default_factory=dict)
+    # False where the source could not give the values (REST, for a task that never ran): an absent `select`
+    # then says nothing, while from the DB it means the operator was given none.
+    template_values_known: bool = True
     outlets: tuple[AssetRef, ...] = ()
     inlets: tuple[AssetRef, ...] = ()
     doc: str | None = None

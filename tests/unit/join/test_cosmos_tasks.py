@@ -214,3 +214,16 @@ def test_selection_flags_in_dbt_cmd_flags_count(postgres_project: DbtProject) ->
     [match] = match_cosmos_tasks({"d": dag("d", task)}, [postgres_project])
     assert "model.finance.dim_country" not in match.runs and "model.finance.dim_date" in match.runs
     assert not [uid for uid in match.runs if uid.startswith("test.finance.unique_dim_country")]
+
+
+def test_a_task_whose_selection_the_source_could_not_give_is_not_taken_for_the_whole_project(
+    postgres_project: DbtProject,
+) -> None:
+    from dataclasses import replace
+
+    unknown = replace(cosmos("custom_id_7", "DbtRunLocalOperator"), template_values_known=False)
+    [match] = match_cosmos_tasks({"d": dag("d", unknown)}, [postgres_project])
+    assert not match.matched and match.runs == () and "REST" in match.reason
+    known = replace(cosmos("stg_employees_run", "DbtRunLocalOperator"), template_values_known=False)
+    [by_id] = match_cosmos_tasks({"d": dag("d", known)}, [postgres_project])
+    assert (by_id.node_id, by_id.method) == ("model.finance.stg_employees", "task-id")
