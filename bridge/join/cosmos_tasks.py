@@ -46,6 +46,9 @@ from bridge.model.graph import CosmosRole, MatchMethod
 SELECTION_FIELDS = ("select", "models", "exclude", "selector")
 # Operator class -> dbt command: `Dbt` + command + execution mode + `Operator`; longest command first.
 _COMMANDS: tuple[tuple[str, CosmosRole], ...] = (
+    # ExecutionMode.WATCHER: one producer runs `dbt build` for the whole selection; a consumer sensor per node
+    # stands for that node's run.
+    ("ProducerWatcher", "build"), ("ConsumerWatcher", "run"),
     ("RunOperation", "operation"), ("Run", "run"), ("Seed", "seed"), ("Snapshot", "snapshot"),
     ("SourceFreshness", "source"), ("Source", "source"), ("Build", "build"), ("Test", "test"), ("Clone", "run"),
     ("LS", "operation"), ("Ls", "operation"), ("Compile", "operation"), ("Docs", "operation"),

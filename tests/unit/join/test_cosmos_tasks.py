@@ -152,6 +152,8 @@ def test_a_model_test_task_stands_for_its_model_and_reads_what_its_tests_read(po
         ("DbtSeedDockerOperator", {"select": "path:seeds"}, {"seed"}),
         ("DbtSourceAzureContainerInstanceOperator", {"select": "source:markets"}, {"source"}),
         ("DbtTestGcpCloudRunJobOperator", {"select": "test_name:not_null"}, {"test"}),
+        ("DbtProducerWatcherOperator", {"select": "+fct_index_performance"}, {"model", "test"}),
+        ("DbtConsumerWatcherKubernetesSensor", {"select": "tag:staging"}, {"model"}),
     ],
 )
 def test_hand_written_operators_of_any_execution_mode_run_their_whole_selection(
