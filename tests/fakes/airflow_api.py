@@ -6,7 +6,10 @@ order: 401, 429 with Retry-After, 500, a slow answer, a broken JSON body, a serv
 caps its pages.
 
 Listings are served from the recorded items with the client's own `limit`/`offset` (a recording made with
-`limit=2` pages is joined back into one listing first), so any page size can be exercised on real data.
+`limit=2` pages is joined back into one listing first), so any page size can be exercised on real data. The
+batch listings (`POST .../list`) page by the body's `page_limit`/`page_offset` and select by its `<field>s`
+lists (`dag_ids`, `dag_run_ids`) and `<field>_gte` times, as the real servers do; a body key the recorded
+request did not send is answered 400, so a reader only sends what a real server was seen to accept.
 """
 
 from __future__ import annotations
@@ -24,9 +27,11 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import orjson
 
+from bridge.times import utc
 from tests.fakes.local_http import serving
 
 RECORDINGS = Path(__file__).parents[1] / "fixtures" / "airflow" / "rest"
+PAGE_KEYS = frozenset({"page_limit", "page_offset"})
 LISTING_KEYS = (
     "dags", "tasks", "dag_runs", "task_instances", "assets", "datasets", "asset_events", "dataset_events",
     "asset_aliases", "import_errors", "connections", "variables", "dag_versions",
@@ -62,7 +67,9 @@ class FakeAirflow:
     reject_all_tokens: bool = False
     token_check: Callable[[str], bool] | None = None  # with auth "oidc": accept the bearer tokens it approves
     routes: dict[tuple[str, str], Any] = field(default_factory=dict)
+    body_keys: dict[tuple[str, str], frozenset[str]] = field(default_factory=dict)  # what recorded POSTs sent
     requests: list[tuple[str, str, str]] = field(default_factory=list)  # method, path, query
+    posted: list[tuple[str, dict[str, Any]]] = field(default_factory=list)  # path, body of each batch listing
     tokens: dict[str, float] = field(default_factory=dict)  # token -> expiry on `clock`
     token_requests: int = 0
     after_request: Callable[[str, str], None] | None = None
@@ -71,10 +78,11 @@ class FakeAirflow:
 
     def __post_init__(self) -> None:
         self.routes = load_routes(RECORDINGS / self.release)
+        self.body_keys = load_body_keys(RECORDINGS / self.release)
 
     # -- what tests call -------------------------------------------------------------------------------
-    def set_listing(self, path: str, key: str, items: list[Any]) -> None:
-        self.routes[("GET", path)] = {key: items, "total_entries": len(items)}
+    def set_listing(self, path: str, key: str, items: list[Any], method: str = "GET") -> None:
+        self.routes[(method, path)] = {key: items, "total_entries": len(items)}
 
     def revoke_tokens(self) -> None:
         self.tokens.clear()
@@ -99,6 +107,8 @@ class FakeAirflow:
             return self._oidc_token(body)
         if not self._authorised(headers.get("Authorization")):
             return 401, {}, orjson.dumps({"detail": "Not authenticated"})
+        if method == "POST":
+            return self._batch(path, orjson.loads(body or b"{}"))
         return self._route(method, path, query)
 
     def _fault(self, path: str) -> Fault | None:
@@ -120,12 +130,30 @@ class FakeAirflow:
         return 200, {"Content-Type": "application/json"}, orjson.dumps(body)
 
     def _page(self, body: dict[str, Any], key: str, query: dict[str, list[str]]) -> dict[str, Any]:
-        limit = int(query.get("limit", ["100"])[0])
-        offset = 0 if self.ignore_offset else int(query.get("offset", ["0"])[0])
+        return self._cut(body, key, int(query.get("limit", ["100"])[0]), int(query.get("offset", ["0"])[0]))
+
+    def _cut(self, body: dict[str, Any], key: str, limit: int, offset: int) -> dict[str, Any]:
+        offset = 0 if self.ignore_offset else offset
         if self.max_page is not None:
             limit = min(limit, self.max_page)
         items = body[key]
         return {**body, key: items[offset : offset + limit], "total_entries": len(items)}
+
+    def _batch(self, path: str, sent: dict[str, Any]) -> tuple[int, dict[str, str], bytes]:
+        """A batch listing (`POST .../list`): the recorded items the body selects, the page it asks for."""
+        self.posted.append((path, sent))
+        listing = self.routes.get(("POST", path))
+        if listing is None:
+            return 404, {}, orjson.dumps({"detail": "Not Found"})
+        unknown = sorted(set(sent) - self.body_keys.get(("POST", path), frozenset()) - PAGE_KEYS)
+        if unknown:
+            return 400, {}, orjson.dumps({"detail": f"{unknown} not sent in the recorded request"})
+        key = next(k for k in LISTING_KEYS if isinstance(listing.get(k), list))
+        selected = {**listing, key: [item for item in listing[key] if _selects(sent, item)]}
+        page = self._cut(selected, key, int(sent.get("page_limit", 100)), int(sent.get("page_offset", 0)))
+        if self.after_request is not None:
+            self.after_request("POST", path)
+        return 200, {"Content-Type": "application/json"}, orjson.dumps(page)
 
     def _authorised(self, header: str | None) -> bool:
         if self.auth == "none":
@@ -175,6 +203,30 @@ def load_routes(folder: Path) -> dict[tuple[str, str], Any]:
         body = orjson.loads((folder / entry["file"]).read_bytes())["body"]
         routes[key] = _joined(routes.get(key), body)
     return routes
+
+
+def load_body_keys(folder: Path) -> dict[tuple[str, str], frozenset[str]]:
+    """(method, unquoted path) -> the body keys its recorded requests sent (batch listings)."""
+    keys: dict[tuple[str, str], frozenset[str]] = {}
+    for entry in orjson.loads((folder / "index.json").read_bytes())["requests"]:
+        sent = orjson.loads((folder / entry["file"]).read_bytes())["request"].get("body")
+        if isinstance(sent, dict):
+            route = (entry["method"], unquote(entry["path"]))
+            keys[route] = keys.get(route, frozenset()) | frozenset(sent)
+    return keys
+
+
+def _selects(sent: dict[str, Any], item: dict[str, Any]) -> bool:
+    """Whether a batch body's filters hold for an item: `dag_ids` holds its `dag_id`, `<field>_gte` is at or
+    before its `<field>` (an item without that time is not selected, as in SQL)."""
+    for name, wanted in sent.items():
+        if name.endswith("_gte") and wanted is not None:
+            value = item.get(name[: -len("_gte")])
+            if value is None or utc(value) < utc(wanted):
+                return False
+        elif name.endswith("s") and isinstance(wanted, list) and wanted and item.get(name[:-1]) not in wanted:
+            return False
+    return True
 
 
 def _joined(earlier: Any, body: Any) -> Any:

@@ -5,8 +5,9 @@
   connections, bodies cut short), honouring `Retry-After` (seconds or an HTTP date); never on other 4xx, a
   TLS failure or a malformed URL.
 - A 401 makes the auth method fetch a new token once; a second 401 is an AirflowApiAuthError.
-- Listings are read with `limit`/`offset` until `total_entries` items came: a short page does not end a
-  listing, and a server that ignores `offset` (the same page again) is detected instead of looped on.
+- Listings are read with `limit`/`offset` (GET), or `page_limit`/`page_offset` in the body of a batch `list`
+  endpoint (POST), until `total_entries` items came: a short page does not end a listing, and a server that
+  ignores the offset (the same page again) is detected instead of looped on.
 - No message carries a credential, and what a server says in an error (its JSON `detail`, an HTML error
   page) is shown redacted and shortened (`bridge.http.answer_text` with the client's one `Redactor`).
 - The session is hardened by `bridge.http`: `timeout` is also each request's total deadline (a server that
@@ -60,6 +61,14 @@ class InsecureTlsWarning(UserWarning):
     """TLS verification of the Airflow API was turned off by configuration."""
 
 
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a listing, with the listing's size as the server said it when answering this page."""
+
+    items: list[Any]
+    total: int
+
+
 @dataclass
 class ApiClient:
     base_url: str
@@ -78,20 +87,37 @@ class ApiClient:
         """The decoded JSON body of `GET <prefix><path>`."""
         return self.request_json("GET", self.url(path), params)
 
-    def request_json(self, method: str, url: str, params: Mapping[str, object] | None = None) -> Any:
-        response = self._send_with_auth(method, url, params)
+    def post(self, path: str, body: Mapping[str, object]) -> Any:
+        """The decoded JSON answer to `POST <prefix><path>` with a JSON body (the read-only batch listings)."""
+        return self.request_json("POST", self.url(path), body=body)
+
+    def request_json(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, object] | None = None,
+        body: Mapping[str, object] | None = None,
+    ) -> Any:
+        response = self._send_with_auth(method, url, params, body)
         try:
             return orjson.loads(response.content)
         except orjson.JSONDecodeError as exc:
             raise AirflowApiError(f"Airflow API {method} {url}: the answer is not valid JSON ({exc}).") from None
 
-    def pages(self, path: str, key: str, params: Mapping[str, object] | None = None) -> Iterator[list[Any]]:
-        """Every page of a listing (`{key: [...], "total_entries": N}`), `page_size` items at a time."""
+    def pages(
+        self,
+        path: str,
+        key: str,
+        params: Mapping[str, object] | None = None,
+        body: Mapping[str, object] | None = None,
+    ) -> Iterator[Page]:
+        """Every page of a listing (`{key: [...], "total_entries": N}`), `page_size` items at a time: by GET, or
+        given a `body`, by POST with the page in the body (the batch `list` endpoints)."""
         limit, offset, total = self.config.page_size, 0, None
         previous_first: object = None
         while total is None or offset < total:
-            body = self.get(path, {**(params or {}), "limit": limit, "offset": offset})
-            items, total = _listing(body, key, self.url(path))
+            answer = self._page(path, params, body, limit, offset)
+            items, total = _listing(answer, key, self.url(path))
             if not items:
                 return  # the listing shrank while we read it
             if offset and items[0] == previous_first:
@@ -100,16 +126,31 @@ class ApiClient:
                     f"{offset - len(items)}; the server ignores `offset`, so the listing cannot be read whole."
                 )
             previous_first = items[0]
-            yield items
+            yield Page(items, total)
             offset += len(items)
 
-    def listing(self, path: str, key: str, params: Mapping[str, object] | None = None) -> list[Any]:
-        return [item for page in self.pages(path, key, params) for item in page]
+    def listing(
+        self,
+        path: str,
+        key: str,
+        params: Mapping[str, object] | None = None,
+        body: Mapping[str, object] | None = None,
+    ) -> list[Any]:
+        return [item for page in self.pages(path, key, params, body) for item in page.items]
 
-    def _send_with_auth(self, method: str, url: str, params: Mapping[str, object] | None) -> requests.Response:
-        response = self._send(method, url, params)
+    def _page(
+        self, path: str, params: Mapping[str, object] | None, body: Mapping[str, object] | None, limit: int, offset: int
+    ) -> Any:
+        if body is None:
+            return self.get(path, {**(params or {}), "limit": limit, "offset": offset})
+        return self.post(path, {**body, "page_limit": limit, "page_offset": offset})
+
+    def _send_with_auth(
+        self, method: str, url: str, params: Mapping[str, object] | None, body: Mapping[str, object] | None
+    ) -> requests.Response:
+        response = self._send(method, url, params, body)
         if response.status_code == 401 and self.auth.invalidate():
-            response = self._send(method, url, params)
+            response = self._send(method, url, params, body)
         if response.status_code in (401, 403):
             raise AirflowApiAuthError(
                 f"Airflow API {method} {url}: HTTP {response.status_code} with auth method {self.auth.name!r}"
@@ -122,10 +163,12 @@ class ApiClient:
             raise error(f"Airflow API {method} {url}: HTTP {response.status_code}" + (f" ({text})" if text else ""))
         return response
 
-    def _send(self, method: str, url: str, params: Mapping[str, object] | None) -> requests.Response:
+    def _send(
+        self, method: str, url: str, params: Mapping[str, object] | None, body: Mapping[str, object] | None
+    ) -> requests.Response:
         what = f"Airflow API {method} {url}"
         try:
-            return self.retrying.run(lambda: self._attempt(method, url, params), what, self.redact)
+            return self.retrying.run(lambda: self._attempt(method, url, params, body), what, self.redact)
         except RequestFailedError as failed:
             reason = self.redact(failed.failure.reason)
             if failed.gave_up:
@@ -136,7 +179,9 @@ class ApiClient:
                 ) from None
             raise AirflowApiError(f"{what}: {reason}.") from None
 
-    def _attempt(self, method: str, url: str, params: Mapping[str, object] | None) -> requests.Response | Failure:
+    def _attempt(
+        self, method: str, url: str, params: Mapping[str, object] | None, body: Mapping[str, object] | None
+    ) -> requests.Response | Failure:
         """The answer, or why there was none or it was a transient error (a retry may help, or not): of the
         API, or of the token endpoint the auth asks first."""
         try:
@@ -148,6 +193,7 @@ class ApiClient:
                 method,
                 url,
                 params={k: str(v) for k, v in (params or {}).items()},
+                json=body,
                 headers=headers,
                 timeout=self.config.timeout,
             )

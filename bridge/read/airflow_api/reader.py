@@ -1,8 +1,9 @@
 """`read_airflow_api`: the facts of `read_airflow_db`, through Airflow's stable REST API.
 
-Requests per read: version, the DAG listing (paged), per DAG its details, tasks and runs, per run its task
-instances (run history only), then assets, asset aliases, asset events, import errors, connections and
-variables (each paged). Per-DAG requests run `max_workers` at a time.
+Requests per read: version, the DAG listing, per DAG its details and its tasks (no bulk form exists; run
+`max_workers` at a time), then the runs of all DAGs and their task instances (`history.py`: two batch listings,
+whatever the number of runs), assets, asset events, import errors, connections and variables. Every listing
+is paged, so only the DAGs add requests one by one; runs and task instances add pages.
 
 What REST cannot give, and the DB reader can (stated in `AirflowSnapshot.limitations` and the run report):
 - task groups: the task listing has no group membership (`task_group_id` stays empty);
@@ -18,25 +19,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
 
 from bridge.config import AirflowApiConfig
-from bridge.errors import AirflowApiError, AirflowApiNotFoundError
-from bridge.model.airflow import (
-    AirflowDag,
-    AirflowSnapshot,
-    Asset,
-    AssetRef,
-    ConnectionInfo,
-    DagRun,
-    TaskInstance,
-    VariableInfo,
-)
+from bridge.model.airflow import AirflowDag, AirflowSnapshot, Asset, AssetRef, ConnectionInfo, VariableInfo
 from bridge.model.pattern import NamePattern
 from bridge.model.report import Problem
 from bridge.read.airflow_api import responses
 from bridge.read.airflow_api.client import ApiClient, open_client, path_of
+from bridge.read.airflow_api.history import Instance, read_history
+from bridge.read.airflow_api.versions import Api, detect_api
 from bridge.read.scope import only_allowed
 
 LIMITATIONS = (
@@ -47,25 +40,6 @@ LIMITATIONS = (
     "REST gives no operator fields: the connections a task names (conn_id fields) are known from the DB only.",
 )
 V1_LIMITATION = "Airflow 2's REST API lists no consuming tasks (inlets) and no serialized version numbers."
-
-
-@dataclass(frozen=True, slots=True)
-class Api:
-    """The names that differ between API v1 (Airflow 2) and v2 (Airflow 3)."""
-
-    prefix: str
-    assets: str
-    assets_key: str
-    events: str
-    events_key: str
-
-    @property
-    def major(self) -> int:
-        return 3 if self.prefix == "/api/v2" else 2
-
-
-V2 = Api("/api/v2", "/assets", "assets", "/assets/events", "asset_events")
-V1 = Api("/api/v1", "/datasets", "datasets", "/datasets/events", "dataset_events")
 
 
 def read_airflow_api(
@@ -83,8 +57,8 @@ def read_airflow_api(
     if dags_read is not None and not dags_read.allows_all:
         dag_summaries = [s for s in dag_summaries if dags_read.allowed(str(s.get("dag_id", "")))]
     with ThreadPoolExecutor(max_workers=max(1, config.max_workers)) as pool:
-        per_dag = list(pool.map(lambda summary: read_dag(client, summary, since), dag_summaries))
-    dags = {dag.dag_id: dag for dag, _, _ in per_dag}
+        dags = {dag.dag_id: dag for dag in pool.map(lambda summary: read_dag(client, summary), dag_summaries)}
+    history = read_history(client, api, list(dags), since)
     raw_events = read_events(client, api, since)
     events = tuple(responses.asset_event(raw) for raw in raw_events)
     assets = with_event_assets(read_assets(client, api), raw_events)
@@ -93,11 +67,11 @@ def read_airflow_api(
         source="api",
         airflow_version=version,
         schema_revision=None,
-        dags=with_asset_links(with_rendered_fields(dags, per_dag), assets),
+        dags=with_asset_links(with_rendered_fields(dags, history.instances), assets),
         assets=assets,
         asset_events=events,
-        dag_runs=tuple(run for _, runs, _ in per_dag for run in runs),
-        task_instances=tuple(ti for _, _, instances in per_dag for ti, _ in instances) if since is not None else (),
+        dag_runs=history.runs,
+        task_instances=tuple(ti for ti, _ in history.instances) if since is not None else (),
         import_errors=tuple(responses.import_error(e) for e in client.listing("/importErrors", "import_errors")),
         connections=tuple(
             ConnectionInfo(c["connection_id"], c.get("conn_type"), c.get("host") or None)
@@ -110,53 +84,23 @@ def read_airflow_api(
     return snapshot if dags_read is None or dags_read.allows_all else only_allowed(snapshot, set(dags))
 
 
-def detect_api(client: ApiClient) -> tuple[Api, str | None]:
-    """API v2 when `/api/v2/version` answers, else v1; with the Airflow version the server reports."""
-    for api in (V2, V1):
-        client.prefix = api.prefix
-        try:
-            body = client.get("/version")
-        except AirflowApiNotFoundError:
-            continue
-        return api, body.get("version") if isinstance(body, dict) else None
-    raise AirflowApiError(
-        f"Airflow API {client.base_url}: neither /api/v2/version nor /api/v1/version answered; "
-        "is airflow_api.url the Airflow webserver / API server (without /api/v1)?"
-    )
-
-
-RunWithInstances = tuple[AirflowDag, list[DagRun], list[tuple[TaskInstance, Mapping[str, Any]]]]
-
-
-def read_dag(client: ApiClient, summary: Mapping[str, Any], since: str | None) -> RunWithInstances:
-    """One DAG: details, tasks, runs since `since` with their task instances. Without run history, the
-    latest run's task instances are still read for their rendered fields (Cosmos' selectors), not kept."""
+def read_dag(client: ApiClient, summary: Mapping[str, Any]) -> AirflowDag:
+    """One DAG from its listing entry, its details (documentation, version) and its tasks: the two requests
+    per DAG that have no bulk form."""
     dag_id = summary["dag_id"]
     details = client.get(path_of("dags", dag_id, "details"))
     tasks = client.get(path_of("dags", dag_id, "tasks"))["tasks"]
-    dag = responses.dag(summary, details, tasks)
-    listed = [responses.dag_run(r) for r in client.listing(path_of("dags", dag_id, "dagRuns"), "dag_runs")]
-    if since is not None:
-        runs = [r for r in listed if responses.not_before(r.start_date or r.logical_date, since)]
-    else:
-        runs = sorted(listed, key=lambda r: r.start_date or r.logical_date or "")[-1:]
-    instances = [
-        (responses.task_instance(ti), ti.get("rendered_fields") or {})
-        for run in runs
-        for ti in client.listing(path_of("dags", dag_id, "dagRuns", run.run_id, "taskInstances"), "task_instances")
-    ]
-    return dag, runs if since is not None else [], instances
+    return responses.dag(summary, details, tasks)
 
 
-def with_rendered_fields(dags: dict[str, AirflowDag], per_dag: Iterable[RunWithInstances]) -> dict[str, AirflowDag]:
+def with_rendered_fields(dags: dict[str, AirflowDag], instances: Iterable[Instance]) -> dict[str, AirflowDag]:
     """Each task with the template-field values of its latest task instance (REST has no other source);
-    without one, a task keeps no template-field values."""
+    without one, a task keeps no template-field values, and says that they are unknown."""
     latest: dict[tuple[str, str], tuple[str, Mapping[str, Any]]] = {}
-    for _, _, instances in per_dag:
-        for ti, rendered in instances:
-            when, key = ti.start_date or "", (ti.dag_id, ti.task_id)
-            if rendered and (key not in latest or when > latest[key][0]):
-                latest[key] = (when, rendered)
+    for ti, rendered in instances:
+        when, key = ti.start_date or "", (ti.dag_id, ti.task_id)
+        if rendered and (key not in latest or when > latest[key][0]):
+            latest[key] = (when, rendered)
     return {
         dag_id: replace(
             dag,
@@ -166,6 +110,7 @@ def with_rendered_fields(dags: dict[str, AirflowDag], per_dag: Iterable[RunWithI
                     template_fields=responses.template_values(
                         task.template_fields, latest.get((dag_id, task_id), ("", {}))[1]
                     ),
+                    template_values_known=(dag_id, task_id) in latest,
                 )
                 for task_id, task in dag.tasks.items()
             },
@@ -218,7 +163,7 @@ def with_asset_links(dags: dict[str, AirflowDag], assets: Mapping[str, Asset]) -
 
 
 def read_events(client: ApiClient, api: Api, since: str | None) -> list[Mapping[str, Any]]:
-    """Asset events (raw) since `since`, filtered here too: a server may not know the filter parameter."""
-    params = {"timestamp_gte": since} if since else None
+    """Asset events (raw) since `since`: filtered by the server where it can (v2), and here."""
+    params = {"timestamp_gte": since} if since and api.filters_events else None
     events = client.listing(api.events, api.events_key, params)
     return [e for e in events if since is None or responses.not_before(e.get("timestamp"), since)]

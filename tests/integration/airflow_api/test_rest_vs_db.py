@@ -26,7 +26,15 @@ def structure(task: AirflowTask, major: int) -> AirflowTask:
     the alias outlets and the inlets; alias outlets are not listed on Airflow 3 either."""
     outlets = tuple(ref for ref in task.outlets if ref.kind == "asset")
     inlets = () if major == 2 else task.inlets
-    return replace(task, task_group_id=None, template_fields={}, doc=None, outlets=outlets, inlets=inlets)
+    return replace(
+        task,
+        task_group_id=None,
+        template_fields={},
+        template_values_known=True,
+        doc=None,
+        outlets=outlets,
+        inlets=inlets,
+    )
 
 
 @pytest.mark.parametrize("release", sorted(RELEASES))

@@ -1,0 +1,132 @@
+"""Requests per REST read, counted on the replayed recordings: a fixed number of paged listings plus two per DAG
+(its details and its tasks, which have no bulk form); runs and task instances come through two batch listings,
+so more of them add pages, never a request per run."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+
+from bridge.config import AirflowApiConfig
+from bridge.model.airflow import AirflowSnapshot
+from bridge.read.airflow_api.reader import read_airflow_api
+from tests.fakes.airflow_api import FakeAirflow, serve
+
+EVERY_RUN = "2000-01-01T00:00:00Z"
+# version (on v1 also the 404 of the v2 probe), then one page each of: DAGs, runs, task instances, assets,
+# asset events, import errors, connections, variables
+FIXED = {"af211": 10, "af313": 9, "af33": 9}
+PER_DAG = 2  # details (doc_md, version) and tasks
+RUNS, INSTANCES = "/dags/~/dagRuns/list", "/dags/~/dagRuns/~/taskInstances/list"
+
+
+def prefix(release: str) -> str:
+    return "/api/v1" if release == "af211" else "/api/v2"
+
+
+def read(fake: FakeAirflow, since: str | None, page_size: int = 100) -> AirflowSnapshot:
+    with serve(fake):
+        return read_airflow_api(AirflowApiConfig(url=fake.url, page_size=page_size), since=since)
+
+
+@pytest.mark.parametrize("since", [EVERY_RUN, None], ids=["history", "no-history"])
+@pytest.mark.parametrize("release", sorted(FIXED))
+def test_a_fixed_number_of_listings_plus_two_requests_per_dag(release: str, since: str | None) -> None:
+    fake = FakeAirflow(release)
+    snapshot = read(fake, since)
+    assert len(snapshot.dags) == 6
+    if since is not None:
+        assert (len(snapshot.dag_runs), len(snapshot.task_instances)) == (8, 75)
+    # 22 requests on af211 (34 before the batch listings), 21 on af313 and af33 (33 before)
+    assert len(fake.requests) == FIXED[release] + PER_DAG * len(snapshot.dags)
+    per_dag = [path for _, path, _ in fake.requests if path.endswith(("/details", "/tasks"))]
+    assert len(per_dag) == PER_DAG * len(snapshot.dags)
+    history = [path for _, path, _ in fake.requests if "/dagRuns" in path]
+    assert history == [prefix(release) + RUNS, prefix(release) + INSTANCES]
+
+
+@pytest.mark.parametrize("release", sorted(FIXED))
+def test_thirty_times_the_runs_add_pages_not_requests_per_run(release: str) -> None:
+    page_size, copies = 100, 30
+    fake = FakeAirflow(release)
+    runs, instances = copied_history(fake, copies)
+    snapshot = read(fake, EVERY_RUN, page_size)
+    assert (len(snapshot.dag_runs), len(snapshot.task_instances)) == (8 * copies, 75 * copies) == (240, 2250)
+    extra_pages = math.ceil(len(runs) / page_size) - 1 + math.ceil(len(instances) / page_size) - 1  # 2 + 22
+    assert len(fake.requests) == FIXED[release] + PER_DAG * len(snapshot.dags) + extra_pages
+    assert extra_pages < len(runs) - 8  # 24 pages more for 232 runs more
+
+
+@pytest.mark.parametrize("release", sorted(FIXED))
+def test_pages_are_ordered_by_a_unique_key_where_the_api_takes_one(release: str) -> None:
+    fake = FakeAirflow(release)
+    read(fake, EVERY_RUN, page_size=3)
+    runs = [body for path, body in fake.posted if path.endswith(RUNS)]
+    instances = [body for path, body in fake.posted if path.endswith(INSTANCES)]
+    assert [b["page_offset"] for b in runs] == [0, 3, 6] and {b["order_by"] for b in runs} == {"id"}
+    assert [b["page_offset"] for b in instances] == list(range(0, 75, 3))
+    # Airflow 2's task-instance listing answers 400 to `order_by`: there the reader keeps each item once
+    assert {b.get("order_by") for b in instances} == {None if release == "af211" else "id"}
+
+
+@pytest.mark.parametrize("release", sorted(FIXED))
+def test_the_watermark_and_the_dags_are_filtered_by_the_server(release: str) -> None:
+    fake = FakeAirflow(release)
+    snapshot = read(fake, "2026-01-06T00:00:00Z")
+    [runs], [instances] = ([b for p, b in fake.posted if p.endswith(name)] for name in (RUNS, INSTANCES))
+    assert runs["start_date_gte"] == "2026-01-06T00:00:00+00:00" and sorted(runs["dag_ids"]) == sorted(snapshot.dags)
+    assert {r.dag_id for r in snapshot.dag_runs} == {"ingest_markets", "finance_reporting"}
+    run_time = "execution_date_gte" if release == "af211" else "run_after_gte"
+    assert set(instances) == {"dag_ids", run_time, "page_offset", "page_limit"} | (
+        set() if release == "af211" else {"order_by"}
+    )
+    runs_read = {(run.dag_id, run.run_id) for run in snapshot.dag_runs}
+    assert {(ti.dag_id, ti.run_id) for ti in snapshot.task_instances} == runs_read
+    [events] = [query for _, path, query in fake.requests if path.endswith("/events")]
+    assert ("timestamp_gte" in events) == (release != "af211")  # Airflow 2.11 answers 400 to it
+
+
+def test_without_history_the_latest_run_of_each_dag_is_asked_for_by_id() -> None:
+    fake = FakeAirflow("af33")
+    snapshot = read(fake, None)
+    [instances] = [body for path, body in fake.posted if path.endswith(INSTANCES)]
+    assert len(instances["dag_run_ids"]) == 6 and "run_after_gte" not in instances
+    listed = fake.routes[("POST", "/api/v2" + RUNS)]["dag_runs"]
+    first, second = [run for run in listed if run["dag_id"] == "finance_reporting"]
+    assert first["start_date"] < second["start_date"]
+    assert second["dag_run_id"] in instances["dag_run_ids"] and first["dag_run_id"] not in instances["dag_run_ids"]
+    build = snapshot.dags["finance_marts_pipeline"].tasks["transform.stg_securities_model_build"]
+    assert build.template_fields["select"] == "fqn:finance.staging.markets.stg_securities"
+    assert snapshot.dag_runs == () and snapshot.task_instances == ()
+
+
+def test_a_listing_that_moves_between_pages_is_read_once_each_and_said() -> None:
+    """Airflow 2 cannot order task instances: a row moving while pages are read shows one twice, skips one."""
+    fake = FakeAirflow("af211")
+    route = ("POST", "/api/v1" + INSTANCES)
+
+    def move_the_last_to_the_front(method: str, path: str) -> None:
+        listed = fake.routes[route]["task_instances"]
+        if path == route[1] and len(fake.posted) == 2:  # after the first page of task instances
+            fake.routes[route] = {**fake.routes[route], "task_instances": listed[-1:] + listed[:-1]}
+
+    fake.after_request = move_the_last_to_the_front
+    snapshot = read(fake, EVERY_RUN, page_size=50)
+    assert len(snapshot.task_instances) == 74
+    assert len({(t.dag_id, t.run_id, t.task_id, t.map_index) for t in snapshot.task_instances}) == 74
+    [said] = [p.message for p in snapshot.problems if "task_instances" in p.message]
+    assert "/api/v1/dags/~/dagRuns/~/taskInstances/list: 74 of the 75 task_instances listed were read" in said
+
+
+def copied_history(fake: FakeAirflow, copies: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The recorded runs and task instances `copies` times, each copy's runs with run ids of their own."""
+    api = prefix(fake.release)
+    runs = fake.routes[("POST", api + RUNS)]["dag_runs"]
+    instances = fake.routes[("POST", api + INSTANCES)]["task_instances"]
+    many_runs = [{**run, "dag_run_id": f"{run['dag_run_id']}.{n}"} for n in range(copies) for run in runs]
+    many_instances = [{**ti, "dag_run_id": f"{ti['dag_run_id']}.{n}"} for n in range(copies) for ti in instances]
+    fake.set_listing(api + RUNS, "dag_runs", many_runs, method="POST")
+    fake.set_listing(api + INSTANCES, "task_instances", many_instances, method="POST")
+    return many_runs, many_instances
