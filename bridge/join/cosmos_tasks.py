@@ -17,7 +17,7 @@ has a selection (REST before a run): then it is unmatched.
 
 With several projects loaded, the DAG's own project decides (the project most of its fqn selectors name, then
 the first whose selection finds what the command runs). Commands that build nothing (run-operation, ls,
-compile, docs, deps, debug) are matched to no node, with the reason; so is a task whose selection selects
+compile, docs, deps, debug, and Cosmos' own setup and teardown tasks) are matched to no node, with the reason; so is a task whose selection selects
 nothing the command runs, or that the manifest cannot evaluate (`state:modified`).
 """
 
@@ -145,15 +145,18 @@ def _projects_for_dag(tasks: Iterable[AirflowTask], indexes: list[ProjectIndex])
 
 
 def task_role(task: AirflowTask) -> CosmosRole:
-    """The dbt command a Cosmos operator runs, from its class name (DbtRunLocalOperator -> run)."""
+    """The dbt command a Cosmos operator runs, from its class name (DbtRunLocalOperator -> run); a class that
+    names no dbt command (airflow_async's SetupAsyncOperator, TeardownAsyncOperator) builds nothing."""
+    if not task.operator_class.startswith("Dbt"):
+        return "operation"
     name = task.operator_class.removeprefix("Dbt")
-    return next((role for command, role in _COMMANDS if name.startswith(command)), "run")
+    return next((role for command, role in _COMMANDS if name.startswith(command)), "operation")
 
 
 def _match_task(dag_id: str, task: AirflowTask, indexes: list[ProjectIndex]) -> TaskMatch:
     role = task_role(task)
     if role == "operation":
-        reason = f"{task.operator_class} runs a dbt command that builds no table"
+        reason = f"{task.operator_class} runs no dbt command that builds a table"
         return TaskMatch(dag_id, task.task_id, role, None, None, "none", reason)
     given = any(task.template_fields.get(field) not in (None, "", []) for field in SELECTION_FIELDS)
     if not given:

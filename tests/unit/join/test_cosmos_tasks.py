@@ -164,13 +164,16 @@ def test_hand_written_operators_of_any_execution_mode_run_their_whole_selection(
     assert {snowflake_project.nodes[uid].resource_type for uid in match.runs} == types
 
 
-@pytest.mark.parametrize("operator", ["DbtRunOperationLocalOperator", "DbtLSLocalOperator", "DbtDocsS3LocalOperator"])
+@pytest.mark.parametrize(
+    "operator",
+    ["DbtRunOperationLocalOperator", "DbtLSLocalOperator", "DbtDocsS3LocalOperator", "SetupAsyncOperator"],
+)
 def test_commands_that_build_no_table_are_matched_to_nothing_with_the_reason(
     postgres_project: DbtProject, operator: str
 ) -> None:
     [match] = match_cosmos_tasks({"d": dag("d", cosmos("op", operator, select="tag:markets"))}, [postgres_project])
     assert (match.role, match.matched, match.runs) == ("operation", False, ())
-    assert operator in match.reason and "builds no table" in match.reason
+    assert operator in match.reason and "no dbt command that builds a table" in match.reason
 
 
 def test_a_selection_the_manifest_cannot_evaluate_is_not_an_error(postgres_project: DbtProject) -> None:
