@@ -86,6 +86,15 @@ def plan_as_text(plans: Iterable[ProjectPlan]) -> str:
     return "\n".join(lines)
 
 
+def _dbt_text(job: Job) -> str:
+    """The dbt node a task stands for, else how many it writes or tests, else how many tests it runs."""
+    if job.dbt_unique_id:
+        return f"  [{job.dbt_unique_id}]"
+    if job.dbt_nodes:
+        return f"  [{len(job.dbt_nodes)} dbt nodes, {len(job.dbt_tests)} tests]"
+    return ""
+
+
 def _key_text(key: DatasetKey) -> str:
     return f"{key.platform}:{key.name}"
 
@@ -99,8 +108,7 @@ def graph_as_text(graph: LineageGraph) -> str:
     for flow in graph.flows:
         lines.append(f"  {flow.dag_id}  (domain {flow.domain or '-'}, owners {', '.join(flow.owners) or '-'})")
         for job in jobs_by_dag.get(flow.dag_id, []):
-            node = f"  [{job.dbt_unique_id}]" if job.dbt_unique_id else ""
-            lines.append(f"    {job.key.task_id}{node}")
+            lines.append(f"    {job.key.task_id}{_dbt_text(job)}")
             lines += [f"      reads  {_key_text(k)}" for k in job.inputs]
             lines += [f"      writes {_key_text(k)}" for k in job.outputs]
     lines.append(f"problems: {len(graph.problems)}")
