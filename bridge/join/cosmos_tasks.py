@@ -17,8 +17,9 @@ has a selection (REST before a run): then it is unmatched.
 
 With several projects loaded, the DAG's own project decides (the project most of its fqn selectors name, then
 the first whose selection finds what the command runs). Commands that build nothing (run-operation, ls,
-compile, docs, deps, debug, and Cosmos' own setup and teardown tasks) are matched to no node, with the reason; so is a task whose selection selects
-nothing the command runs, or that the manifest cannot evaluate (`state:modified`).
+compile, docs, deps, debug, and Cosmos' own setup and teardown tasks) are matched to no node, with the reason;
+so is a task whose selection selects nothing the command runs, or that the manifest cannot evaluate
+(`state:modified`).
 """
 
 from __future__ import annotations
