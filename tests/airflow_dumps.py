@@ -16,8 +16,15 @@ import psycopg2
 
 DUMPS = Path(__file__).resolve().parent / "fixtures" / "airflow" / "dumps"
 POSTGRES_DUMPS = ("af211", "af313", "af33")
+# One Cosmos-scenario dump per supported release line (2.10, 2.11, 3.0, 3.1, 3.2, 3.3), read by
+# tests/integration/airflow_db/test_releases.py alone (the heavy tests keep to POSTGRES_DUMPS).
+RELEASE_DUMPS = ("af210", "af211", "af30", "af313", "af32", "af33")
 # Made from dags_extras/ (no Cosmos): SLAs, a deadline, a run conf, connections named by tasks, import errors.
 EXTRAS_DUMPS = ("af211x", "af33x")
+# Made from dags_shapes/ (generate.py --release af33s --release af211s): every shape a Cosmos task takes (test and
+# source behaviours, nested and folder groups, custom ids, detached tests, execution modes, hand-written
+# operators), each beside `<name>.expected.json` (what each Cosmos task runs, listed by real `dbt ls`).
+SHAPES_DUMPS = ("af211s", "af33s")
 HOST = os.environ.get("BRIDGE_PG_HOST", "127.0.0.1")
 PORT = int(os.environ.get("BRIDGE_PG_PORT", "5432"))
 
