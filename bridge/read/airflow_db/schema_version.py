@@ -2,7 +2,8 @@
 
 Revision heads are Airflow's own (`airflow.utils.db._REVISION_HEADS_MAP`); 2.11 added no migration after
 2.10.3. The bridge reads the 2.10 schema onwards (assets as datasets, dataset aliases) and the 3.x line.
-Seen in the fixture dumps: 2.11.2 -> 5f2621c13b39, 3.1.3 -> cc92b33c6709, 3.3.2 -> d2f4e1b3c5a7.
+Seen in the fixture dumps: 2.10.5 and 2.11.2 -> 5f2621c13b39, 3.0.6 -> fe199e1abd77, 3.1.3 -> cc92b33c6709,
+3.2.2 -> 1d6611b6ab7c, 3.3.2 -> d2f4e1b3c5a7.
 """
 
 from __future__ import annotations
