@@ -2,12 +2,24 @@
 
     .venv/bin/python bench/dbt_corpus.py [--runs 3] [--only NAME] [--out bench/results/dbt_corpus.json]
 
+The parse manifests alone (bench/results/dbt_corpus.parse.json, whose `command` says how it was made):
+
+    .venv/bin/python bench/dbt_corpus.py --runs 3 --only tuva.parse --only tuva-all-marts.parse
+        --only mattermost.parse --out bench/results/dbt_corpus.parse.json
+
 Both tools read the same uncompressed manifest and write MCP JSON files; each run is a fresh process
-(measured by bench/measure.py: wall time and peak RSS). The median of --runs is reported (one run for the
+(measured by bench/measure.py: wall time, CPU time and peak RSS). The median of --runs is reported (one run for the
 compiled tuva files, which take minutes in the dbt source). Also reported: what each tool emitted, as
 record counts by aspect, and the memory the bridge's sync adds over its imports (bench/bridge_sync_child.py).
 Beside each sync, the bridge's `check` (the CI gate: read and join, nothing emitted) and `plan --format json`
 on the same manifest, median of --runs.
+
+The floor (bench/floor.py: a fresh Python importing DataHub's schema classes and decoding the manifest with
+orjson) is timed alternated with the sync (floor, sync, floor, sync, ...): `floor_s`, `sync_s` and
+`sync_over_floor` are medians of that same run (wall time), `floor_cpu_s`, `sync_cpu_s` and
+`sync_over_floor_cpu` the same in CPU time (user + system), which others' jobs on the machine move far less.
+Children run with Python's bytecode cache on, as an installed package has it (an environment's
+PYTHONDONTWRITEBYTECODE is dropped for them), after one untimed run of each that fills it.
 """
 
 from __future__ import annotations
@@ -15,6 +27,7 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import os
 import shutil
 import statistics
 import subprocess
@@ -26,6 +39,8 @@ REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus" / "dbt"
 WORK = REPO / ".cache" / "bench"
 PY = sys.executable
+# Each child as an installed package runs: with its modules' bytecode cached, not compiled at every start.
+CHILD_ENV = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
 DATAHUB = str(Path(sys.executable).with_name("datahub"))
 
 MANIFESTS = {
@@ -54,7 +69,11 @@ def unpacked(name: str) -> Path:
 
 def measured(command: list[str], ok_codes: tuple[int, ...] = (0,)) -> dict[str, object]:
     out = subprocess.run(
-        [PY, str(REPO / "bench" / "measure.py"), "--", *command], capture_output=True, text=True, check=True
+        [PY, str(REPO / "bench" / "measure.py"), "--", *command],
+        capture_output=True,
+        text=True,
+        check=True,
+        env=CHILD_ENV,
     )
     result: dict[str, object] = json.loads(out.stdout)
     if result["exit_code"] not in ok_codes:
@@ -92,6 +111,19 @@ def median_of(runs: list[dict[str, object]], key: str) -> float:
     return statistics.median(float(r[key]) for r in runs)  # type: ignore[arg-type]
 
 
+def alternated(
+    floor_cmd: list[str], sync_cmd: list[str], runs: int
+) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    """The floor and the sync, alternated (floor, sync, floor, sync, ...) after one untimed run of each."""
+    measured(floor_cmd)
+    measured(sync_cmd, ok_codes=(0, 1))
+    floors, syncs = [], []
+    for _ in range(runs):
+        floors.append(measured(floor_cmd))
+        syncs.append(measured(sync_cmd, ok_codes=(0, 1)))  # 1: problems reported, output written
+    return floors, syncs
+
+
 def bench_one(name: str, runs: int) -> dict[str, object]:
     manifest = unpacked(name)
     ours_out, theirs_out = manifest.parent / "bridge_mcps.json", manifest.parent / "dbt_source_mcps.json"
@@ -109,7 +141,8 @@ def bench_one(name: str, runs: int) -> dict[str, object]:
     ]
     theirs_cmd = [DATAHUB, "ingest", "-c", str(dbt_source_recipe(manifest, theirs_out))]
     their_runs = 1 if name.endswith("compiled") and "tuva" in name else runs
-    ours = [measured(ours_cmd, ok_codes=(0, 1)) for _ in range(runs)]  # 1: problems reported, output written
+    floor_cmd = [PY, str(REPO / "bench" / "floor.py"), str(manifest)]
+    floors, ours = alternated(floor_cmd, ours_cmd, runs)
     gates = {
         command: [measured([PY, "-m", "bridge", command, "--manifest", str(manifest), *extra]) for _ in range(runs)]
         for command, extra in (("check", ["--fail-on", "none"]), ("plan", ["--format", "json"]))
@@ -120,13 +153,23 @@ def bench_one(name: str, runs: int) -> dict[str, object]:
         capture_output=True,
         text=True,
         check=True,
+        env=CHILD_ENV,
     )
     ours_wall, theirs_wall = median_of(ours, "wall_s"), median_of(theirs, "wall_s")
+    floor_wall = median_of(floors, "wall_s")
     if not aspect_counts(theirs_out) or not aspect_counts(ours_out):
         raise SystemExit(f"{name}: a tool wrote no records; the comparison would mean nothing")
     return {
         "manifest": MANIFESTS[name],
         "manifest_mib": round(manifest.stat().st_size / 2**20, 2),
+        "floor_s": floor_wall,
+        "sync_s": ours_wall,
+        "sync_over_floor": round(ours_wall / floor_wall, 2),
+        "floor_cpu_s": median_of(floors, "cpu_s"),
+        "sync_cpu_s": median_of(ours, "cpu_s"),
+        "sync_over_floor_cpu": round(median_of(ours, "cpu_s") / median_of(floors, "cpu_s"), 2),
+        "floor_runs_s": [r["wall_s"] for r in floors],
+        "sync_runs_s": [r["wall_s"] for r in ours],
         "bridge": {
             "wall_s": ours_wall,
             "peak_rss_mib": median_of(ours, "peak_rss_mib"),
@@ -158,16 +201,22 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "dbt_corpus.json")
     args = parser.parse_args()
     results = {}
+    only = "".join(f" --only {name}" for name in args.only or ())
+    target = args.out.resolve()
+    shown = target.relative_to(REPO) if target.is_relative_to(REPO) else target
+    command = f".venv/bin/python bench/dbt_corpus.py --runs {args.runs}{only} --out {shown}"
     for name in args.only or MANIFESTS:
         results[name] = bench_one(name, args.runs)
         row = results[name]
         print(
             f"{name:<26} bridge {row['bridge']['wall_s']:>6.2f}s  dbt source {row['dbt_source']['wall_s']:>7.2f}s  "
-            f"x{row['speedup']}  check {row['bridge_check']['wall_s']:.2f}s  plan {row['bridge_plan']['wall_s']:.2f}s",
+            f"x{row['speedup']}  floor {row['floor_s']:.2f}s (sync/floor {row['sync_over_floor']})  "
+            f"check {row['bridge_check']['wall_s']:.2f}s  plan {row['bridge_plan']['wall_s']:.2f}s",
             flush=True,
         )
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps({"machine": "2 cores, 24 GiB (python-svc)", "results": results}, indent=1) + "\n")
+    header = {"command": command, "machine": "2 cores, 24 GiB (python-svc)"}
+    args.out.write_text(json.dumps({**header, "results": results}, indent=1) + "\n")
 
 
 if __name__ == "__main__":

@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
-
-import yaml
+from typing import TYPE_CHECKING, Any
 
 from bridge.config import BridgeConfig, build_config
 from bridge.errors import ConfigError
+
+if TYPE_CHECKING:
+    import yaml
 
 _ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -53,6 +54,8 @@ def load_config(path: str | Path, environ: Mapping[str, str]) -> BridgeConfig:
 
 def load_config_data(path: str | Path, environ: Mapping[str, str]) -> dict[str, Any]:
     """The settings of a YAML file as data (variables substituted), not yet validated."""
+    import yaml  # PyYAML only when a file is read: a sync given by flags alone does not load it
+
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")

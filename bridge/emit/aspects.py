@@ -61,6 +61,12 @@ def subtypes(name: str) -> SubTypesClass:
     return SubTypesClass(typeNames=[name])
 
 
+@functools.cache
+def tag_urn(tag: str) -> str:
+    """`pii` -> `urn:li:tag:pii` (a project has tens of tags on thousands of entities: each is made once)."""
+    return make_tag_urn(tag)
+
+
 def mcp(urn: str, aspect: Any) -> MetadataChangeProposalWrapper:
     return MetadataChangeProposalWrapper(entityUrn=urn, aspect=aspect)
 
@@ -87,7 +93,7 @@ def airflow_ownership(owners: Iterable[str]) -> OwnershipClass | None:
 
 
 def global_tags(tags: Iterable[str], prefix: str = "") -> GlobalTagsClass | None:
-    listed = [TagAssociationClass(tag=make_tag_urn(f"{prefix}{tag}")) for tag in sorted(set(tags))]
+    listed = [TagAssociationClass(tag=tag_urn(f"{prefix}{tag}")) for tag in sorted(set(tags))]
     return GlobalTagsClass(tags=listed) if listed else None
 
 

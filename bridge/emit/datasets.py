@@ -12,7 +12,7 @@ for its inlets and outlets (`materialize_iolets`).
 
 from __future__ import annotations
 
-from datahub.emitter.mce_builder import make_data_platform_urn, make_dataplatform_instance_urn, make_tag_urn
+from datahub.emitter.mce_builder import make_data_platform_urn, make_dataplatform_instance_urn
 from datahub.emitter.mcp import MetadataChangeProposalWrapper
 from datahub.metadata.schema_classes import (
     BrowsePathEntryClass,
@@ -42,6 +42,7 @@ from bridge.emit.aspects import (
     global_tags,
     present,
     subtypes,
+    tag_urn,
 )
 from bridge.emit.urns import is_owned_dataset_platform, urn_of
 from bridge.model.graph import Dataset, DatasetKey
@@ -91,9 +92,7 @@ def _schema(dataset: Dataset, tag_prefix: str) -> SchemaMetadataClass:
             description=column.description or None,
             nullable=False,
             recursive=False,
-            globalTags=GlobalTagsClass(
-                tags=[TagAssociationClass(make_tag_urn(tag_prefix + tag)) for tag in column.tags]
-            )
+            globalTags=GlobalTagsClass(tags=[TagAssociationClass(tag_urn(tag_prefix + tag)) for tag in column.tags])
             if column.tags
             else None,
         )

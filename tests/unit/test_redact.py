@@ -30,6 +30,15 @@ def test_shapes_of_credentials_are_removed_unknown_or_not() -> None:
     assert redact("use postgresql://user@host:5432/db") == "use postgresql://user@host:5432/db"  # no secret there
 
 
+def test_shapes_spelled_in_other_letters_or_case_are_removed_too() -> None:
+    redact = Redactor()
+    assert redact("PASSWORD=hunter22 and TOKEN: x") == "PASSWORD=*** and TOKEN: x"
+    # Letters the patterns' case rule folds into ASCII ones (long s, dotless i): no word check skips them.
+    assert redact("pa\u017fsword=hunter22") == "pa\u017fsword=***"
+    assert redact("ap\u0131_key=abc123") == "ap\u0131_key=***"
+    assert redact("model model.x: has no domain: set meta.domain") == "model model.x: has no domain: set meta.domain"
+
+
 def test_short_secrets_are_not_searched_for() -> None:
     assert Redactor(["ab"])("a tab and a cab") == "a tab and a cab"
 

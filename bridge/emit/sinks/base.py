@@ -10,10 +10,9 @@ from typing import Any, BinaryIO, Protocol
 
 import orjson
 from datahub.emitter.mcp import MetadataChangeProposalWrapper
-from datahub.emitter.serialization_helper import pre_json_transform
 from datahub.metadata.schema_classes import BrowsePathsV2Class, StatusClass, SubTypesClass
 
-from bridge.emit.aspect_json import aspect_to_obj
+from bridge.emit.aspect_json import aspect_to_json
 
 
 @dataclass
@@ -36,9 +35,8 @@ class Sink(Protocol):
 
 
 def file_record(proposal: MetadataChangeProposalWrapper, serialised: dict[Any, object]) -> dict[str, object]:
-    """The record DataHub's file sink writes for an MCP (`to_obj(simplified_structure=True)`), built with
-    DataHub's own aspect serialiser but without its serialise-to-string-and-parse-back round trip (3x faster;
-    tests/unit/emit holds the two equal)."""
+    """The record DataHub's file sink writes for an MCP (`to_obj(simplified_structure=True)`), without its
+    serialise-to-string-and-parse-back round trip (tests/unit/emit holds the two equal)."""
     assert proposal.aspect is not None
     return {
         "entityType": proposal.entityType,
@@ -54,10 +52,10 @@ def aspect_json(aspect: Any, serialised: dict[Any, object]) -> object:
     empty browse path) are serialised once per `serialised` (one sink run), keyed by their value."""
     key = _same_for_many(aspect)
     if key is None:
-        return pre_json_transform(aspect_to_obj(aspect))
+        return aspect_to_json(aspect)
     found = serialised.get(key)
     if found is None:
-        found = serialised[key] = pre_json_transform(aspect_to_obj(aspect))
+        found = serialised[key] = aspect_to_json(aspect)
     return found
 
 
