@@ -11,6 +11,7 @@ node (the fallback for renderings that keep no selector, and for REST, which giv
     <name>_run | _seed | _snapshot | _source          a node rendered alone
     <name>.run | .test | .seed | .snapshot             a node and its tests, in a task group named after it
     <name>_<resource_type>_build                       TestBehavior.BUILD
+    <test name>_test                                   a test detached from its several parents
 preceded by any task-group or folder-group prefixes; versioned models are named `<name>_v<version>`. Else it
 runs dbt's default selection (the whole project), as dbt would, unless its source could not say whether it
 has a selection (REST before a run): then it is unmatched.
@@ -55,7 +56,7 @@ _COMMANDS: tuple[tuple[str, CosmosRole], ...] = (
     ("LS", "operation"), ("Ls", "operation"), ("Compile", "operation"), ("Docs", "operation"),
     ("Deps", "operation"), ("Debug", "operation"),
 )  # fmt: skip
-# What each command runs (dbt's resource types); `clone` recreates models, seeds and snapshots.
+# What each command runs (dbt's resource types); `clone` is taken as a run of the models it clones.
 _RUNS: dict[CosmosRole, frozenset[str]] = {
     "run": frozenset({"model"}),
     "seed": frozenset({"seed"}),
@@ -104,19 +105,28 @@ class ProjectIndex:
     project: DbtProject
     graph: SelectionGraph
     by_name: Mapping[str, tuple[str, ...]]
+    tests_by_name: Mapping[str, str]
 
 
 def index_project(project: DbtProject) -> ProjectIndex:
     by_name: dict[str, list[str]] = {}
+    tests: dict[str, list[str]] = {}
     for node in project.nodes.values():
-        if node.resource_type in RELATION_TYPES:  # what a Cosmos task is named after
+        if node.resource_type in RELATION_TYPES:  # what Cosmos names a task after
             for name in _names(node):
                 by_name.setdefault(name, []).append(node.unique_id)
-    return ProjectIndex(project, SelectionGraph(project), {k: tuple(sorted(v)) for k, v in by_name.items()})
+        elif node.resource_type == "test":  # a test detached from its parents gets a task of its own
+            tests.setdefault(node.name, []).append(node.unique_id)
+    return ProjectIndex(
+        project, SelectionGraph(project), {k: tuple(sorted(v)) for k, v in by_name.items()},
+        {k: v[0] for k, v in tests.items() if len(v) == 1},
+    )  # fmt: skip
 
 
 def _names(node: DbtNode) -> set[str]:
     names = {node.name, node.display_name}
+    if node.source_name:  # Cosmos names a source's task `<source>_<table>`
+        names.add(f"{node.source_name}_{node.name}")
     if node.version is not None:
         names |= {f"{node.name}_v{node.version}", f"{node.name}.v{node.version}"}
     return names
@@ -172,7 +182,7 @@ def _match_task(dag_id: str, task: AirflowTask, indexes: list[ProjectIndex]) -> 
             f"its selection is unknown (the Airflow REST API gives template fields only after a run) and "
             f"task id {task.task_id!r} names no node of: {', '.join(ix.project.project_name for ix in indexes)}"
         )
-        return TaskMatch(dag_id, task.task_id, role, None, None, "none", reason)
+        return TaskMatch(dag_id, task.task_id, role, None, None, "none", reason, evaluable=False)
     problems: list[str] = []
     for index in indexes:
         try:
@@ -187,7 +197,10 @@ def _match_task(dag_id: str, task: AirflowTask, indexes: list[ProjectIndex]) -> 
 
 
 def _spec(task: AirflowTask, project: DbtProject) -> Spec:
-    fields = {**task.template_fields, **_cmd_flags(task.template_fields.get("dbt_cmd_flags"))}
+    fields = dict(task.template_fields)
+    for name, words in _cmd_flags(task.template_fields.get("dbt_cmd_flags")).items():
+        # dbt adds repeated --select / --exclude up; a later --selector or --indirect-selection wins
+        fields[name] = [*_words(fields.get(name)), words] if name in ("select", "models", "exclude") else words
     indirect = str(fields.get("indirect_selection") or "eager").lower()
     mode = cast(Indirect, indirect) if indirect in INDIRECT_MODES else "eager"
     selector = fields.get("selector")
@@ -206,7 +219,7 @@ _FLAGS = {"--select": "select", "-s": "select", "--models": "models", "-m": "mod
 
 
 def _cmd_flags(flags: Any) -> dict[str, Any]:
-    """Selection flags a task passes in `dbt_cmd_flags` (`["--exclude", "tag:x"]`), which dbt reads last."""
+    """Selection flags a task passes in `dbt_cmd_flags` (`["--exclude", "tag:x"]`), after its own fields."""
     found: dict[str, list[str]] = {}
     current: list[str] | None = None
     for word in flags if isinstance(flags, list) else ():
@@ -229,7 +242,7 @@ def _words(value: Any) -> list[str]:
 
 def _task_id_runs(role: CosmosRole, node_id: str, index: ProjectIndex) -> frozenset[str]:
     """What a task named after a node runs: the node, or for a test task the node's tests."""
-    if role != "test":
+    if role != "test" or node_id.startswith("test."):
         return frozenset({node_id})
     node = index.project.nodes[node_id]
     selected = index.graph.select(parse_cli([f"fqn:{'.'.join(node.fqn)}"], None))
@@ -269,8 +282,10 @@ def _unmatched(
     runs = "/".join(sorted(_RUNS[role]))
     if problems:
         reason = f"{what}: {'; '.join(problems)}"
+    elif fields:
+        reason = f"{what} selects no {runs} of {loaded}"
     else:
-        reason = f"{what} selects no {runs} of {loaded}; task id {task.task_id!r} names none either"
+        reason = f"{what}, and task id {task.task_id!r} names no {runs} of {loaded}"
     return TaskMatch(dag_id, task.task_id, role, None, None, "none", reason, evaluable=not problems)
 
 
@@ -280,6 +295,9 @@ def _by_task_id(task_id: str, index: ProjectIndex) -> tuple[CosmosRole, str] | N
         node_id = _by_rendered_name(parts[-2], index)
         return (_SUFFIX_ROLES[parts[-1]], node_id) if node_id else None
     leaf = parts[-1]
+    test_id = index.tests_by_name.get(leaf.removesuffix("_test")) if leaf.endswith("_test") else None
+    if test_id is not None:  # a detached test task: `<test name>_test`
+        return ("test", test_id)
     for pattern, role_group in ((_BUILD, None), (_UNDERSCORE_ROLE, "role")):
         found = pattern.match(leaf)
         node_id = _by_rendered_name(found.group("name"), index) if found else None

@@ -16,8 +16,9 @@ not record spans its DAG run's start to its end), the task that ended first afte
 ended at the same moment (Airflow 3 inside a task: all seen finished at once), none is chosen. A result no
 task run executed, or whose task run cannot be told, stands alone (`parent_run` None).
 
-A test's result is linked the same way to the Cosmos task run that ran it: a test task (`<model>.test`,
-AFTER_EACH) or a build task (BUILD) of a node the test reads. `with_task_runs` then puts that task run on
+A test's result is linked the same way to the Cosmos task run that ran it: a task whose selection runs that
+test (its `dbt_tests`), else (a task matched without knowing its tests) a test task (`<model>.test`, AFTER_EACH)
+or a build task (BUILD) of a node the test reads. `with_task_runs` then puts that task run on
 the test's assertion runs, so the assertion's result names the Airflow task run that produced it.
 """
 
@@ -54,11 +55,14 @@ def link_dbt_results(
     test's result with the task run that ran it. `tested`: test unique_id -> the nodes it reads."""
     jobs, runs = list(jobs), list(runs)
     windows = task_windows(runs, executing_nodes(jobs, WRITING_ROLES))
-    test_windows = task_windows(runs, executing_nodes(jobs, TESTING_ROLES))
+    by_test = task_windows(runs, {job.key: job.dbt_tests for job in jobs if job.dbt_tests})
+    by_read = task_windows(runs, executing_nodes(jobs, TESTING_ROLES))
     return tuple(
         _linked(result, windows, (result.unique_id,))
         if result.is_execution
-        else _linked(result, test_windows, (tested or {}).get(result.unique_id, ()))
+        else _linked(result, by_test, (result.unique_id,))
+        if result.unique_id in by_test
+        else _linked(result, by_read, (tested or {}).get(result.unique_id, ()))
         for result in results
     )
 

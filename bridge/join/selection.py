@@ -83,10 +83,10 @@ Spec = Criterion | Combined
 
 def parse_criterion(raw: str, indirect: Indirect = "eager") -> Criterion:
     found = _SPEC.match(raw)
-    if found is None or not found.group("value"):
+    if found is None:
         raise SelectorError(f"{raw!r} is not a dbt selector")
     parts = dict(found.groupdict())
-    return _criterion(raw, {k: v for k, v in parts.items() if v not in (None, "")}, indirect)
+    return _criterion(raw, {k: v for k, v in parts.items() if v not in (None, "") or k == "value"}, indirect)
 
 
 def _criterion(raw: str, fields: Mapping[str, Any], indirect: Indirect) -> Criterion:
@@ -227,6 +227,8 @@ class SelectionGraph:
             for parent in parents:
                 self.children[parent].append(uid)
         self._configs: dict[str, Any] = {}
+        self._disk: tuple[set[str], set[str]] | None = None
+        self._fqn_index: dict[str, set[str]] | None = None
 
     def select(self, spec: Spec) -> frozenset[str]:
         """The unique ids dbt would select (before filtering by resource type)."""
@@ -292,20 +294,48 @@ class SelectionGraph:
         return selected
 
     def _search(self, spec: Criterion) -> Iterable[str]:
+        if spec.value in (None, ""):
+            return ()  # `tag:` or an empty part of `a,`: dbt finds nothing
         if spec.method == "config":
             return self._by_config(spec)
         text = str(spec.value)
+        if spec.method == "resource_type" and text not in _RESOURCE_TYPES:
+            raise SelectorError(f"{spec.raw!r}: {text!r} is not a dbt resource type")
         by_node = _NODE_TESTS.get(spec.method)
         if by_node is not None:
             return (uid for uid, node in self.nodes.items() if by_node(node, text))
         if spec.method == "package":
             package = self.project.project_name if text == "this" else text
             return (uid for uid, node in self.nodes.items() if fnmatchcase(node.package_name, package))
-        if spec.method == "resource_type" and text not in _RESOURCE_TYPES:
-            raise SelectorError(f"{spec.raw!r}: {text!r} is not a dbt resource type")
         searches = {"source": self._by_source, "exposure": self._by_exposure, "test_type": self._by_test_type,
-                    "version": self._by_version}  # fmt: skip
+                    "version": self._by_version, "path": self._by_path, "fqn": self._by_fqn}  # fmt: skip
         return searches[spec.method](spec, text)
+
+    def _by_path(self, spec: Criterion, text: str) -> Iterable[str]:
+        """What dbt's `path:` selects: the root project's files and folders the glob matches (folders only
+        with a trailing `/`), then every node whose file, a folder above it, or its yml is one of them."""
+        if self._disk is None:
+            self._disk = _on_disk(self.project)
+        files, folders = self._disk
+        folders_only = text.rstrip().endswith("/")
+        pattern = posixpath.normpath(text.strip().removeprefix("./") or ".").split("/")
+        found = {f for f in folders if _glob(f.split("/"), pattern)}
+        found |= set() if folders_only else {f for f in files if _glob(f.split("/"), pattern)}
+        for uid, node in self.nodes.items():
+            path = node.original_file_path.replace("\\", "/")
+            if path in found or _yml_path(node) in found or any(p in found for p in _parents(path)):
+                yield uid
+
+    def _by_fqn(self, spec: Criterion, text: str) -> Iterable[str]:
+        """Nodes by qualified name: looked up by leaf and fqn prefix, scanned only for a glob."""
+        if any(c in text for c in "*?[]"):
+            return (u for u, n in self.nodes.items() if n.resource_type != "source" and n.fqn and _fqn_matches(n, text))
+        if self._fqn_index is None:
+            self._fqn_index = _fqn_index(self.nodes)
+        wanted = text.split(".")
+        keys = (text, "_".join(wanted[-2:]))
+        candidates = {uid for key in keys for uid in self._fqn_index.get(key, ())}
+        return (uid for uid in candidates if _fqn_matches(self.nodes[uid], text))
 
     def _by_source(self, spec: Criterion, text: str) -> Iterable[str]:
         parts = text.split(".")
@@ -370,14 +400,12 @@ def _test_name_matches(node: DbtNode, text: str) -> bool:
 
 # The methods that look at one node at a time: node, selector value -> selected.
 _NODE_TESTS: dict[str, Callable[[DbtNode, str], bool]] = {
-    "fqn": lambda node, text: node.resource_type != "source" and bool(node.fqn) and _fqn_matches(node, text),
     "tag": lambda node, text: any(fnmatchcase(tag, text) for tag in node.tags),
     "group": lambda node, text: (
         node.resource_type not in ("source", "exposure") and node.group is not None and fnmatchcase(node.group, text)
     ),
     "access": lambda node, text: node.resource_type == "model" and node.access == text,
     "resource_type": lambda node, text: node.resource_type == text,
-    "path": lambda node, text: _path_matches(node, text),
     "file": lambda node, text: _file_matches(node.original_file_path, text),
     "test_name": _test_name_matches,
 }
@@ -389,6 +417,24 @@ def _combine(operation: str, sets: list[set[str]]) -> set[str]:
     if operation == "intersection":
         return set.intersection(*sets)
     return sets[0].difference(*sets[1:])
+
+
+def _fqn_index(nodes: Mapping[str, DbtNode]) -> dict[str, set[str]]:
+    """Qualified-name keys -> nodes: each leaf (a versioned model's name and `name_v2`) and each dotted prefix
+    of the fqn, with and without its package; every candidate is still checked against dbt's rule."""
+    index: dict[str, set[str]] = {}
+    for uid, node in nodes.items():
+        if node.resource_type == "source" or not node.fqn:
+            continue
+        keys = {node.fqn[-1]}
+        if node.resource_type == "model" and node.version is not None and len(node.fqn) >= 2:
+            keys |= {node.fqn[-2], "_".join(node.fqn[-2:])}
+        for fqn in (node.fqn, node.fqn[1:]):
+            flat = [piece for segment in fqn for piece in segment.split(".")]
+            keys |= {".".join(flat[:i]) for i in range(1, len(flat) + 1)}
+        for key in keys:
+            index.setdefault(key, set()).add(uid)
+    return index
 
 
 def _fqn_matches(node: DbtNode, selector: str) -> bool:
@@ -421,16 +467,24 @@ def _fqn_selects(fqn: list[str], selector: str, versioned: bool) -> bool:
     return "." not in selector and fnmatchcase(leaf, selector)
 
 
-def _path_matches(node: DbtNode, selector: str) -> bool:
-    """dbt globs the selector under the project and selects what lies at or under a match: the node's file,
-    any folder above it, or the yml that documents it."""
-    pattern = posixpath.normpath(selector.strip().lstrip("./") or ".").split("/")
-    path = node.original_file_path.replace("\\", "/")
-    candidates = [path.split("/")]
-    candidates += [path.split("/")[:i] for i in range(1, path.count("/") + 1)]
-    if node.patch_path and "://" in node.patch_path:
-        candidates.append(node.patch_path.split("://", 1)[1].split("/"))
-    return any(_glob(parts, pattern) for parts in candidates if parts and parts != [""])
+def _yml_path(node: DbtNode) -> str | None:
+    """The yml that documents a node, relative to its package (`finance://models/x.yml` -> `models/x.yml`)."""
+    return node.patch_path.split("://", 1)[1] if node.patch_path and "://" in node.patch_path else None
+
+
+def _on_disk(project: DbtProject) -> tuple[set[str], set[str]]:
+    """The root project's files and folders as its manifest knows them (dbt globs the root project's disk)."""
+    files: set[str] = set()
+    for node in project.nodes.values():
+        if node.package_name == project.project_name:
+            files |= {p for p in (node.original_file_path.replace("\\", "/"), _yml_path(node)) if p}
+    folders = {"/".join(parts[:i]) for parts in (f.split("/") for f in files) for i in range(1, len(parts))}
+    return files, folders
+
+
+def _parents(path: str) -> list[str]:
+    parts = path.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts))]
 
 
 def _glob(parts: list[str], pattern: list[str]) -> bool:
@@ -465,9 +519,7 @@ def _descend(value: Any, keys: Sequence[str]) -> tuple[bool, Any]:
     for key in keys:
         if isinstance(value, Mapping) and key in value:
             value = value[key]
-        elif isinstance(value, list) and key.isdigit() and int(key) < len(value):
-            value = value[int(key)]
-        else:
+        else:  # dbt walks attributes and keys, not list positions
             return False, None
     return True, value
 

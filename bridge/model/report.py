@@ -12,7 +12,7 @@ SEVERITIES: tuple[Severity, ...] = ("error", "warning", "info")
 # Every problem code the bridge reports, with what it means: `--fail-on` accepts these and the severities.
 PROBLEM_CODES: dict[str, str] = {
     "bad-serialized-dag": "a DAG's serialized row cannot be decoded; the DAG is skipped",
-    "cosmos-selector-not-evaluated": "a Cosmos task's dbt selection needs what a manifest lacks (state:, result:)",
+    "cosmos-selector-not-evaluated": "a Cosmos task's selection is unknown (REST before a run) or needs dbt state",
     "cosmos-task-builds-nothing": "a Cosmos task runs a dbt command that builds no table (run-operation, ls...)",
     "dag-import-error": "a DAG file Airflow could not import: its DAGs are missing",
     "dbt-export-mismatch": "a project's export places nodes elsewhere than its manifest (another target)",

@@ -193,7 +193,7 @@ def test_unmatched_task_carries_a_reason(postgres_project: DbtProject) -> None:
         [postgres_project],
     )
     assert match.node_id is None
-    assert "fqn:finance.marts.ghost" in match.reason and "ghost_model_run" in match.reason and "finance" in match.reason
+    assert "fqn:finance.marts.ghost" in match.reason and "selects no model of finance" in match.reason
 
 
 def test_the_dags_own_project_wins_when_names_collide(
@@ -232,3 +232,49 @@ def test_a_task_whose_selection_the_source_could_not_give_is_not_taken_for_the_w
     known = replace(cosmos("stg_employees_run", "DbtRunLocalOperator"), template_values_known=False)
     [by_id] = match_cosmos_tasks({"d": dag("d", known)}, [postgres_project])
     assert (by_id.node_id, by_id.method) == ("model.finance.stg_employees", "task-id")
+
+
+def test_selection_flags_in_dbt_cmd_flags_add_to_the_tasks_own(postgres_project: DbtProject) -> None:
+    task = cosmos("t", "DbtRunLocalOperator", select="dim_country", dbt_cmd_flags=["--select", "dim_date"])
+    [match] = match_cosmos_tasks({"d": dag("d", task)}, [postgres_project])
+    assert set(match.runs) == {"model.finance.dim_country", "model.finance.dim_date"}
+
+
+@pytest.mark.parametrize(
+    ("task_id", "operator", "node_id"),
+    [
+        ("all_sources.markets_securities.source", "DbtSourceLocalOperator", "source.finance.markets.securities"),
+        ("markets_securities_source", "DbtSourceLocalOperator", "source.finance.markets.securities"),
+        (
+            "marts.relationships_dim_securities_country_code__country_code__ref_dim_country__test",
+            "DbtTestLocalOperator",
+            None,
+        ),
+    ],
+)
+def test_source_and_detached_test_tasks_are_matched_by_their_ids(
+    postgres_project: DbtProject, task_id: str, operator: str, node_id: str | None
+) -> None:
+    from dataclasses import replace
+
+    task = replace(cosmos(task_id, operator), template_values_known=False)  # REST, before a run
+    [match] = match_cosmos_tasks({"d": dag("d", task)}, [postgres_project])
+    assert match.matched and match.method == "task-id" and match.node_id == node_id
+    if operator == "DbtTestLocalOperator":  # the test reads both tables
+        assert len(match.runs) == 1 and {"model.finance.dim_country", "model.finance.dim_securities"} <= set(
+            match.nodes
+        )
+
+
+def test_a_selection_unknown_over_rest_is_a_warning_not_an_error(postgres_project: DbtProject) -> None:
+    from dataclasses import replace
+
+    from bridge.join.pipeline import join_lineage
+    from bridge.join.settings import JoinSettings
+    from bridge.model.airflow import AirflowSnapshot
+
+    task = replace(cosmos("model_8dee1ba7", "DbtRunLocalOperator"), template_values_known=False)
+    snapshot = AirflowSnapshot(source="api", airflow_version="3.3.2", schema_revision=None, dags={"d": dag("d", task)})
+    problems = join_lineage([postgres_project], snapshot, JoinSettings()).problems
+    [problem] = [p for p in problems if p.location == "dag d, task model_8dee1ba7"]
+    assert (problem.code, problem.severity) == ("cosmos-selector-not-evaluated", "warning")

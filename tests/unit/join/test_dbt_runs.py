@@ -9,6 +9,7 @@ from bridge.join.settings import JoinSettings
 from bridge.model.airflow import AirflowSnapshot, DagRun, TaskInstance
 from bridge.model.dbt import DbtProject, RunResult, RunResults
 from bridge.model.graph import CosmosRole, CosmosTask, DatasetKey, DbtResult, Job, JobKey, Run, RunKey
+from bridge.times import epoch_us
 
 from .conftest import cosmos, dag
 
@@ -112,12 +113,12 @@ def test_the_join_links_results_to_the_cosmos_task_run(postgres_project: DbtProj
                      cosmos("dim_securities.test", "DbtTestLocalOperator"))  # fmt: skip
     snapshot = AirflowSnapshot(
         "db", "3.1.3", None, {DAG: cosmos_dag},
-        dag_runs=(DagRun(DAG, "r1", "success", "manual", start_date="2026-01-05T06:00:00+00:00"),),
+        dag_runs=(DagRun(DAG, "r1", "success", "manual", start_us=epoch_us("2026-01-05T06:00:00+00:00")),),
         task_instances=(
-            TaskInstance(DAG, "dim_securities.run", "r1", "success", 1, start_date="2026-01-05T06:00:01+00:00",
-                         end_date="2026-01-05T06:00:09+00:00"),
-            TaskInstance(DAG, "dim_securities.test", "r1", "success", 1, start_date="2026-01-05T06:00:10+00:00",
-                         end_date="2026-01-05T06:00:19+00:00"),
+            TaskInstance(DAG, "dim_securities.run", "r1", "success", 1, start_us=epoch_us("2026-01-05T06:00:01+00:00"),
+                         end_us=epoch_us("2026-01-05T06:00:09+00:00")),
+            TaskInstance(DAG, "dim_securities.test", "r1", "success", 1, start_us=epoch_us("2026-01-05T06:00:10+00:00"),
+                         end_us=epoch_us("2026-01-05T06:00:19+00:00")),
         ),
     )  # fmt: skip
     results = RunResults("run_results.json", 6, "inv-1", "2026-01-05T06:00:08Z", "run", (
@@ -172,3 +173,20 @@ def test_of_tied_windows_without_own_starts_the_task_that_ended_first_after_dbt_
     test_result = DbtResult("inv-1", "test", TEST, None, "pass", 220, 230, 0.1)
     (linked,) = link_dbt_results([test_result], runs, jobs, {TEST: (MODEL, other)})
     assert linked.parent_run == RunKey(DAG, "r1", "dim_country.test")
+
+
+def test_a_tests_result_goes_to_a_task_that_runs_that_test_not_one_that_reads_the_same_table() -> None:
+    a, b = "model.p.a", "model.p.b"
+    unique_a, relationships = "test.p.unique_a", "test.p.relationships_b_a"
+    test = CosmosTask("test", "selector")
+    jobs = [
+        Job(JobKey(DAG, "x_a.test"), "DbtTestLocalOperator", dbt_unique_id=a, dbt_nodes=(a,),
+            dbt_tests=(unique_a, relationships), cosmos=test),
+        # b's test task runs only the relationships test, which reads a too; it never runs unique_a
+        Job(JobKey(DAG, "b.test"), "DbtTestLocalOperator", dbt_unique_id=b, dbt_nodes=(a, b),
+            dbt_tests=(relationships,), cosmos=test),
+    ]  # fmt: skip
+    # equal overlaps: by key order alone, b.test would win
+    runs = [dag_run(0, 100_000), task_run("x_a.test", 10_000, 12_000), task_run("b.test", 9_000, 30_000)]
+    [linked] = link_dbt_results([result(10_500, 11_500, unique_a)], runs, jobs, {unique_a: (a,), relationships: (b, a)})
+    assert linked.parent_run == RunKey(DAG, "r1", "x_a.test")
