@@ -24,11 +24,11 @@ from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Any
 
-from bridge.model.airflow import AirflowDag, AirflowSnapshot, DagRun, TaskInstance, split_owners
+from bridge.model.airflow import AirflowDag, AirflowSnapshot, DagRun, DagRuns, TaskInstance, TaskInstances, split_owners
 from bridge.read.airflow_db.rows import schedule_text, shared
 from bridge.read.airflow_db.run_conf import run_conf
 from bridge.read.airflow_db.serialized_dag import decode_dag
-from bridge.times import iso
+from bridge.times import epoch_us
 
 LIMITATIONS = (
     "read from inside a running task: only this DAG and this run, no asset events; this run and the bridge task "
@@ -47,15 +47,15 @@ def snapshot_of_run(context: Mapping[str, Any], seen: datetime | None = None) ->
     import airflow
 
     ti, dag, dag_run = context["ti"], context["dag"], context["dag_run"]
-    moment = iso(seen or datetime.now(timezone.utc))
+    moment = epoch_us(seen or datetime.now(timezone.utc))
     version = str(airflow.__version__)
     return AirflowSnapshot(
         source="task",
         airflow_version=version,
         schema_revision=None,
         dags={dag.dag_id: dag_of(dag, _is_paused(ti, dag))},
-        dag_runs=(this_run(dag_run),),
-        task_instances=tuple(task_instances(ti, dag, dag_run, moment)),
+        dag_runs=DagRuns([this_run(dag_run)]),
+        task_instances=TaskInstances(task_instances(ti, dag, dag_run, moment)),
         limitations=LIMITATIONS + (AIRFLOW3_LIMITATIONS if _major() >= 3 else ()),
     )
 
@@ -109,14 +109,14 @@ def this_run(dag_run: Any) -> DagRun:
         run_id=dag_run.run_id,
         state=_text(getattr(dag_run, "state", None)),  # the Task SDK of Airflow 3.0 does not give it
         run_type=_text(dag_run.run_type),
-        logical_date=iso(logical),
-        start_date=iso(dag_run.start_date),
-        end_date=iso(dag_run.end_date),
+        logical_us=epoch_us(logical),
+        start_us=epoch_us(dag_run.start_date),
+        end_us=epoch_us(dag_run.end_date),
         conf=run_conf(dict(dag_run.conf) if dag_run.conf else None),
     )
 
 
-def task_instances(ti: Any, dag: Any, dag_run: Any, seen: str | None) -> Iterable[TaskInstance]:
+def task_instances(ti: Any, dag: Any, dag_run: Any, seen: int | None) -> Iterable[TaskInstance]:
     """This run's task instances: in full on Airflow 2, from the Task SDK on Airflow 3; the running task
     (`ti`) in full on both."""
     if _major() == 2:
@@ -140,15 +140,15 @@ def instance_of(row: Any, dag_id: str | None = None, run_id: str | None = None) 
         state=_text(getattr(row, "state", None)),
         try_number=int(row.try_number or 0),
         map_index=int(row.map_index if row.map_index is not None else -1),
-        start_date=iso(start),
-        end_date=iso(end),
+        start_us=epoch_us(start),
+        end_us=epoch_us(end),
         duration=float(duration) if duration is not None else None,
         operator=shared(getattr(row, "operator", None) or type(getattr(row, "task", row)).__name__),
         hostname=getattr(row, "hostname", None) or None,
     )
 
 
-def sdk_instances(ti: Any, dag: Any, dag_run: Any, seen: str | None) -> list[TaskInstance]:
+def sdk_instances(ti: Any, dag: Any, dag_run: Any, seen: int | None) -> list[TaskInstance]:
     """Airflow 3: the finished task instances of this run, as the Task SDK reports them."""
     breadcrumbs = getattr(type(ti), "get_task_breadcrumbs", None)
     if breadcrumbs is not None:
@@ -161,13 +161,13 @@ def sdk_instances(ti: Any, dag: Any, dag_run: Any, seen: str | None) -> list[Tas
                 map_index=int(crumb.get("map_index", -1) if crumb.get("map_index") is not None else -1),
                 duration=float(crumb["duration"]) if crumb.get("duration") is not None else None,
                 operator=crumb.get("operator"),
-                seen_at=seen,
+                seen_us=seen,
             )
             for crumb in breadcrumbs(dag.dag_id, dag_run.run_id)
         ]
     states = ti.get_task_states(dag_id=dag.dag_id, run_ids=[dag_run.run_id]).get(dag_run.run_id, {})
     return [
-        TaskInstance(dag.dag_id, task_id, dag_run.run_id, _text(state), map_index=index, seen_at=seen)
+        TaskInstance(dag.dag_id, task_id, dag_run.run_id, _text(state), map_index=index, seen_us=seen)
         for (task_id, index), state in split_state_keys(states, set(dag.task_ids)).items()
     ]
 

@@ -73,6 +73,7 @@ class BridgeSyncOperator(BaseOperator):  # type: ignore[misc]  # Airflow is unty
         from bridge.airflow.live import snapshot_of_run
         from bridge.config import build_config
         from bridge.errors import BridgeError
+        from bridge.model.airflow import DagRuns, TaskInstances
         from bridge.redact import Redactor
         from bridge.run_report import parse_fail_on, redact_report, report_as_text
         from bridge.sync import run_sync, utc_now
@@ -92,7 +93,7 @@ class BridgeSyncOperator(BaseOperator):  # type: ignore[misc]  # Airflow is unty
                 "tasks are not affected."
             ) from None
         if not config.run_history.enabled:
-            snapshot = replace(snapshot, dag_runs=(), task_instances=())
+            snapshot = replace(snapshot, dag_runs=DagRuns(), task_instances=TaskInstances())
         result = run_sync(config, utc_now, airflow=snapshot)
         report = redact_report(result.report, redact)
         for line in report_as_text(report, rules).splitlines():

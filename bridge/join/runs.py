@@ -9,7 +9,7 @@ from typing import Any
 from bridge.model.airflow import DagRun, TaskInstance
 from bridge.model.graph import Job, JobKey, Run, RunType, known_run_type
 from bridge.redact import MASK, Redactor, looks_secret
-from bridge.times import epoch_ms
+from bridge.times import iso_of_us, ms_of_us
 
 # Airflow state -> (DataHub run status, DataHub run result). Unfinished states have no result yet.
 _STATES: dict[str, tuple[str, str | None]] = {
@@ -54,7 +54,7 @@ def conf_property(conf: Mapping[str, Any] | None) -> str | None:
 
 def dag_run(run: DagRun, cluster: str) -> Run:
     status, result = status_of(run.state)
-    given = {"run_type": run.run_type, "logical_date": run.logical_date, "conf": conf_property(run.conf)}
+    given = {"run_type": run.run_type, "logical_date": iso_of_us(run.logical_us), "conf": conf_property(run.conf)}
     properties = {k: v for k, v in given.items() if v}
     return Run(
         run_id=run.run_id,
@@ -63,8 +63,8 @@ def dag_run(run: DagRun, cluster: str) -> Run:
         cluster=cluster,
         status=status,
         result=result,
-        start_ms=epoch_ms(run.start_date),
-        end_ms=epoch_ms(run.end_date),
+        start_ms=ms_of_us(run.start_us),
+        end_ms=ms_of_us(run.end_us),
         properties=properties,
         run_type=known_run_type(run.run_type),
     )
@@ -81,9 +81,9 @@ def task_run(instance: TaskInstance, job: Job | None, cluster: str, run_type: Ru
         "map_index": str(instance.map_index) if instance.map_index >= 0 else None,
     }
     properties = {k: v for k, v in given.items() if v is not None}
-    end_ms = epoch_ms(instance.end_date)
-    if end_ms is None and instance.start_date is None and status == "COMPLETE":
-        end_ms = epoch_ms(instance.seen_at)
+    end_ms = ms_of_us(instance.end_us)
+    if end_ms is None and instance.start_us is None and status == "COMPLETE":
+        end_ms = ms_of_us(instance.seen_us)
     return Run(
         run_id=instance.run_id,
         dag_id=instance.dag_id,
@@ -91,7 +91,7 @@ def task_run(instance: TaskInstance, job: Job | None, cluster: str, run_type: Ru
         cluster=cluster,
         status=status,
         result=result,
-        start_ms=epoch_ms(instance.start_date),
+        start_ms=ms_of_us(instance.start_us),
         end_ms=end_ms,
         attempt=max(instance.try_number, 1),
         inputs=job.inputs if job else (),

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from bridge.model.airflow import AirflowDag, AirflowSnapshot, DagRun
+from bridge.model.airflow import AirflowDag, AirflowSnapshot, DagRun, DagRuns, TaskInstances
 
 
 def scoped(snapshot: AirflowSnapshot, capture_assets: bool, max_runs_per_dag: int | None) -> AirflowSnapshot:
@@ -42,10 +42,12 @@ def latest_runs(snapshot: AirflowSnapshot, limit: int) -> AirflowSnapshot:
         return snapshot
     return replace(
         snapshot,
-        dag_runs=tuple(r for r in snapshot.dag_runs if (r.dag_id, r.run_id) in keys),
-        task_instances=tuple(ti for ti in snapshot.task_instances if (ti.dag_id, ti.run_id) in keys),
+        dag_runs=DagRuns(r for r in snapshot.dag_runs if (r.dag_id, r.run_id) in keys),
+        task_instances=TaskInstances(ti for ti in snapshot.task_instances if (ti.dag_id, ti.run_id) in keys),
     )
 
 
-def _recency(run: DagRun) -> tuple[str, str]:
-    return (run.start_date or run.logical_date or "", run.run_id)
+def _recency(run: DagRun) -> tuple[int, str]:
+    """Start, else logical date (a run with neither first), then run id."""
+    started = run.start_us if run.start_us is not None else run.logical_us
+    return (started if started is not None else -(2**63), run.run_id)

@@ -1,16 +1,22 @@
 """What Airflow knows: DAGs, tasks, assets, asset events, runs. Frozen values, no I/O.
 
 The same types come out of the metadata-DB reader and the REST reader, so the join never knows which it got.
-Times are ISO-8601 strings in UTC as Airflow stored them (no parsing in the core, no wall clock).
+Times are ISO-8601 strings in UTC as Airflow stored them (no parsing in the core, no wall clock), except in run
+history: DAG runs and task instances, of which an installation has hundreds of thousands, keep epoch
+microseconds (`bridge.times` converts) and are held as columns (`DagRuns`, `TaskInstances`: `columns.py`).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Literal
 
+from bridge.model.columns import ANY, FLOAT, INT, TEXT, TIME, Columns
 from bridge.model.report import Problem
+
+NO_CONF: Mapping[str, Any] = MappingProxyType({})  # the conf of a run given none (most runs), shared
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,32 +102,53 @@ class AssetEvent:
 
 @dataclass(frozen=True, slots=True)
 class DagRun:
+    """A DAG run; times in epoch microseconds (UTC)."""
+
     dag_id: str
     run_id: str
     state: str | None
     run_type: str | None = None
-    logical_date: str | None = None
-    start_date: str | None = None
-    end_date: str | None = None
-    conf: Mapping[str, Any] | None = field(default_factory=dict, hash=False)  # None: there, not plain data
+    logical_us: int | None = None
+    start_us: int | None = None
+    end_us: int | None = None
+    conf: Mapping[str, Any] | None = field(default_factory=lambda: NO_CONF, hash=False)  # None: not plain data
 
 
 @dataclass(frozen=True, slots=True)
 class TaskInstance:
+    """A task instance; times in epoch microseconds (UTC)."""
+
     dag_id: str
     task_id: str
     run_id: str
     state: str | None
     try_number: int = 0
     map_index: int = -1
-    start_date: str | None = None
-    end_date: str | None = None
+    start_us: int | None = None
+    end_us: int | None = None
     duration: float | None = None
     operator: str | None = None
     hostname: str | None = None
     # When the state was seen, for an instance whose times are not known (Airflow 3 gives task code the
     # other tasks' states and durations, not their start and end).
-    seen_at: str | None = None
+    seen_us: int | None = None
+
+
+class DagRuns(Columns[DagRun]):
+    """DAG runs held as columns (`columns.py`): a run is a `DagRun` when read."""
+
+    __slots__ = ()
+    record = DagRun
+    kinds = (TEXT, TEXT, TEXT, TEXT, TIME, TIME, TIME, ANY)
+
+
+class TaskInstances(Columns[TaskInstance]):
+    """Task instances held as columns (`columns.py`): ~50 bytes each instead of ~400 as objects with ISO
+    times; an instance is a `TaskInstance` when read."""
+
+    __slots__ = ()
+    record = TaskInstance
+    kinds = (TEXT, TEXT, TEXT, TEXT, INT, INT, TIME, TIME, FLOAT, TEXT, TEXT, TIME)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,8 +184,9 @@ class AirflowSnapshot:
     dags: Mapping[str, AirflowDag]
     assets: Mapping[str, Asset] = field(default_factory=dict)
     asset_events: tuple[AssetEvent, ...] = ()
-    dag_runs: tuple[DagRun, ...] = ()
-    task_instances: tuple[TaskInstance, ...] = ()
+    # Run history as columns; any iterable of the records given here is held so.
+    dag_runs: DagRuns = field(default_factory=DagRuns)
+    task_instances: TaskInstances = field(default_factory=TaskInstances)
     import_errors: tuple[ImportErrorInfo, ...] = ()
     connections: tuple[ConnectionInfo, ...] = ()
     variables: tuple[VariableInfo, ...] = ()
@@ -167,14 +195,26 @@ class AirflowSnapshot:
     # What this source could not provide (e.g. REST has no template-field values before a run).
     limitations: tuple[str, ...] = ()
 
+    def __post_init__(self) -> None:
+        if not isinstance(self.dag_runs, DagRuns):
+            object.__setattr__(self, "dag_runs", DagRuns(self.dag_runs))
+        if not isinstance(self.task_instances, TaskInstances):
+            object.__setattr__(self, "task_instances", TaskInstances(self.task_instances))
+
 
 def upstream_ids(tasks: Iterable[AirflowTask]) -> dict[str, tuple[str, ...]]:
     """task_id -> the tasks directly upstream of it, from the downstream ids (all that Airflow serializes and
-    its API lists); the one place these edges are inverted."""
+    its API lists)."""
+    return upstream_of({task.task_id: task.downstream_task_ids for task in tasks})
+
+
+def upstream_of(downstream: Mapping[str, Iterable[str]]) -> dict[str, tuple[str, ...]]:
+    """task_id -> the tasks directly upstream of it, from task_id -> its downstream ids; the one place these
+    edges are inverted."""
     upstream: dict[str, list[str]] = {}
-    for task in tasks:
-        for downstream in task.downstream_task_ids:
-            upstream.setdefault(downstream, []).append(task.task_id)
+    for task_id, ids in downstream.items():
+        for downstream_id in ids:
+            upstream.setdefault(downstream_id, []).append(task_id)
     return {task_id: tuple(sorted(ids)) for task_id, ids in upstream.items()}
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Hashable, Iterable
 from typing import TypeVar
 
-from bridge.model.airflow import AirflowSnapshot
+from bridge.model.airflow import AirflowSnapshot, DagRuns, TaskInstances
 
 T = TypeVar("T")
 
@@ -25,9 +25,9 @@ def combine_snapshots(db: AirflowSnapshot, api: AirflowSnapshot) -> AirflowSnaps
         dags=dict(sorted({**api.dags, **db.dags}.items())),
         assets=dict(sorted({**api.assets, **db.assets}.items())),
         asset_events=_union(db.asset_events, api.asset_events, lambda e: (e.asset_uri, e.timestamp, e.source_run_id)),
-        dag_runs=_union(db.dag_runs, api.dag_runs, lambda r: (r.dag_id, r.run_id)),
-        task_instances=_union(
-            db.task_instances, api.task_instances, lambda t: (t.dag_id, t.task_id, t.run_id, t.map_index)
+        dag_runs=DagRuns(_union(db.dag_runs, api.dag_runs, lambda r: (r.dag_id, r.run_id))),
+        task_instances=TaskInstances(
+            _union(db.task_instances, api.task_instances, lambda t: (t.dag_id, t.task_id, t.run_id, t.map_index))
         ),
         import_errors=_union(db.import_errors, api.import_errors, lambda e: e.filename.rsplit("/", 1)[-1]),
         connections=_union(db.connections, api.connections, lambda c: c.conn_id),

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from dataclasses import replace
 
-from bridge.model.airflow import AirflowSnapshot, Asset
+from bridge.model.airflow import AirflowSnapshot, Asset, DagRuns, TaskInstances
 
 
 def only_allowed(snapshot: AirflowSnapshot, allowed: Collection[str]) -> AirflowSnapshot:
@@ -16,8 +16,8 @@ def only_allowed(snapshot: AirflowSnapshot, allowed: Collection[str]) -> Airflow
         dags={dag_id: dag for dag_id, dag in snapshot.dags.items() if dag_id in allowed},
         assets={uri: _asset(asset, allowed) for uri, asset in snapshot.assets.items()},
         asset_events=tuple(e for e in snapshot.asset_events if e.source_dag_id is None or e.source_dag_id in allowed),
-        dag_runs=tuple(r for r in snapshot.dag_runs if r.dag_id in allowed),
-        task_instances=tuple(ti for ti in snapshot.task_instances if ti.dag_id in allowed),
+        dag_runs=DagRuns(r for r in snapshot.dag_runs if r.dag_id in allowed),
+        task_instances=TaskInstances(ti for ti in snapshot.task_instances if ti.dag_id in allowed),
     )
 
 

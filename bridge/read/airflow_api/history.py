@@ -66,7 +66,7 @@ def read_runs(client: ApiClient, dag_ids: Sequence[str], since: str | None) -> l
 
 def runs_since(listed: Sequence[Listed], since: str) -> list[Listed]:
     """The runs that started at or after `since` (the server filtered them already, unless it ignored that)."""
-    return [(run, raw) for run, raw in listed if responses.not_before(run.start_date, since)]
+    return [(run, raw) for run, raw in listed if responses.not_before(run.start_us, since)]
 
 
 def latest_runs(listed: Sequence[Listed]) -> list[Listed]:
@@ -79,8 +79,10 @@ def latest_runs(listed: Sequence[Listed]) -> list[Listed]:
     return list(latest.values())
 
 
-def _started(run: DagRun) -> str:
-    return run.start_date or run.logical_date or ""
+def _started(run: DagRun) -> int:
+    """Start, else logical date, in epoch microseconds (a run with neither: earliest)."""
+    started = run.start_us if run.start_us is not None else run.logical_us
+    return started if started is not None else -(2**63)
 
 
 def read_instances(client: ApiClient, api: Api, chosen: Sequence[Raw], since: str | None) -> tuple[Instance, ...]:

@@ -23,7 +23,16 @@ from dataclasses import replace
 from typing import Any
 
 from bridge.config import AirflowApiConfig
-from bridge.model.airflow import AirflowDag, AirflowSnapshot, Asset, AssetRef, ConnectionInfo, VariableInfo
+from bridge.model.airflow import (
+    AirflowDag,
+    AirflowSnapshot,
+    Asset,
+    AssetRef,
+    ConnectionInfo,
+    DagRuns,
+    TaskInstances,
+    VariableInfo,
+)
 from bridge.model.pattern import NamePattern
 from bridge.model.report import Problem
 from bridge.read.airflow_api import responses
@@ -70,8 +79,8 @@ def read_airflow_api(
         dags=with_asset_links(with_rendered_fields(dags, history.instances), assets),
         assets=assets,
         asset_events=events,
-        dag_runs=history.runs,
-        task_instances=tuple(ti for ti, _ in history.instances) if since is not None else (),
+        dag_runs=DagRuns(history.runs),
+        task_instances=TaskInstances(ti for ti, _ in history.instances if since is not None),
         import_errors=tuple(responses.import_error(e) for e in client.listing("/importErrors", "import_errors")),
         connections=tuple(
             ConnectionInfo(c["connection_id"], c.get("conn_type"), c.get("host") or None)
@@ -96,9 +105,9 @@ def read_dag(client: ApiClient, summary: Mapping[str, Any]) -> AirflowDag:
 def with_rendered_fields(dags: dict[str, AirflowDag], instances: Iterable[Instance]) -> dict[str, AirflowDag]:
     """Each task with the template-field values of its latest task instance (REST has no other source);
     without one, a task keeps no template-field values, and says that they are unknown."""
-    latest: dict[tuple[str, str], tuple[str, Mapping[str, Any]]] = {}
+    latest: dict[tuple[str, str], tuple[int, Mapping[str, Any]]] = {}
     for ti, rendered in instances:
-        when, key = ti.start_date or "", (ti.dag_id, ti.task_id)
+        when, key = ti.start_us if ti.start_us is not None else -(2**63), (ti.dag_id, ti.task_id)
         if rendered and (key not in latest or when > latest[key][0]):
             latest[key] = (when, rendered)
     return {
@@ -108,7 +117,7 @@ def with_rendered_fields(dags: dict[str, AirflowDag], instances: Iterable[Instan
                 task_id: replace(
                     task,
                     template_fields=responses.template_values(
-                        task.template_fields, latest.get((dag_id, task_id), ("", {}))[1]
+                        task.template_fields, latest.get((dag_id, task_id), (0, {}))[1]
                     ),
                     template_values_known=(dag_id, task_id) in latest,
                 )

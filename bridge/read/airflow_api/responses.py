@@ -17,7 +17,7 @@ from bridge.model.airflow import (
     split_owners,
     upstream_ids,
 )
-from bridge.times import iso
+from bridge.times import epoch_us, iso
 
 # Rendered fields come back as `str()` of the value: these mean "no value".
 _EMPTY_RENDERED = frozenset({"", "None", "[]", "{}"})
@@ -107,9 +107,9 @@ def dag_run(raw: Mapping[str, Any]) -> DagRun:
         run_id=raw["dag_run_id"],
         state=raw.get("state"),
         run_type=raw.get("run_type"),
-        logical_date=iso(raw.get("logical_date") or raw.get("execution_date")),
-        start_date=iso(raw.get("start_date")),
-        end_date=iso(raw.get("end_date")),
+        logical_us=epoch_us(raw.get("logical_date") or raw.get("execution_date")),
+        start_us=epoch_us(raw.get("start_date")),
+        end_us=epoch_us(raw.get("end_date")),
         conf=raw.get("conf") if isinstance(raw.get("conf"), dict) else ({} if raw.get("conf") is None else None),
     )
 
@@ -122,8 +122,8 @@ def task_instance(raw: Mapping[str, Any]) -> TaskInstance:
         state=raw.get("state"),
         try_number=int(raw.get("try_number") or 0),
         map_index=int(raw.get("map_index", -1)),
-        start_date=iso(raw.get("start_date")),
-        end_date=iso(raw.get("end_date")),
+        start_us=epoch_us(raw.get("start_date")),
+        end_us=epoch_us(raw.get("end_date")),
         duration=raw.get("duration"),
         operator=raw.get("operator"),
         hostname=raw.get("hostname") or None,
@@ -135,6 +135,7 @@ def import_error(raw: Mapping[str, Any]) -> ImportErrorInfo:
     return ImportErrorInfo(raw.get("filename") or "", iso(raw.get("timestamp")), lines[-1].strip() if lines else "")
 
 
-def not_before(value: str | None, since: str) -> bool:
-    """Whether an ISO time is at or after `since` (both normalised to UTC)."""
-    return value is not None and (iso(value) or "") >= (iso(since) or "")
+def not_before(value: int | str | None, since: str) -> bool:
+    """Whether a time (epoch microseconds, or ISO text) is at or after the ISO time `since`."""
+    moment, start = value if isinstance(value, int) else epoch_us(value), epoch_us(since)
+    return moment is not None and (start is None or moment >= start)

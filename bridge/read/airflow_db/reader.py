@@ -14,12 +14,18 @@ All in one read-only transaction (`connect.py`), the statements in `queries.py`.
 The statements whose rows grow with the installation (serialized DAGs, runs, task instances, events) are
 streamed: each row becomes a model value as it arrives, so a read holds the values it returns plus one batch
 of raw rows, never every serialized document (or every task instance row) at once.
+
+Python's cyclic garbage collector is paused while a read runs (`collector_paused`): the read makes millions
+of containers (decoded documents, tasks) and no cycle, and each full collection walks every object made so
+far, which took a quarter of the time of a read of 30,000 DAGs.
 """
 
 from __future__ import annotations
 
+import gc
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from typing import Any
@@ -62,10 +68,28 @@ def read_airflow_db(
         db.close()
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off inside (reference counting still frees everything the read drops),
+    back on after, as it was."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def read_snapshot(
     db: AirflowDb, since: str | None = None, runs: bool = True, dags_read: NamePattern | None = None
 ) -> AirflowSnapshot:
     """Everything, through an open connection (the same statements whatever the number of DAGs)."""
+    with collector_paused():
+        return _read_snapshot(db, since, runs, dags_read)
+
+
+def _read_snapshot(db: AirflowDb, since: str | None, runs: bool, dags_read: NamePattern | None) -> AirflowSnapshot:
     schema = detect_schema(db)
     q = queries_for(schema)
     start = since_parameter(since, db.dialect)
@@ -83,8 +107,8 @@ def read_snapshot(
         dags=with_schedules(dags, assets, alias_schedules(db.query(q.schedule_aliases))),
         assets=assets,
         asset_events=rows.asset_events(db.stream(q.events, [start])),
-        dag_runs=rows.dag_runs(db.stream(q.runs, [start, *ids])) if runs else (),
-        task_instances=rows.task_instances(db.stream(q.task_instances, [start, *ids])) if runs else (),
+        dag_runs=rows.dag_runs(db.stream(q.runs, [start, *ids]) if runs else ()),
+        task_instances=rows.task_instances(db.stream(q.task_instances, [start, *ids]) if runs else ()),
         import_errors=rows.import_errors(db.query(q.import_errors)),
         connections=rows.connections(db.query(q.connections)),
         variables=rows.variables(db.query(q.variables)),

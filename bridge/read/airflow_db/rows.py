@@ -3,9 +3,10 @@
 PostgreSQL gives timezone-aware datetimes; SQLite gives text (`2026-01-05 06:00:00.000000`, UTC without an
 offset) and 0/1; JSON is text on both (`connect.py`). Both come out the same.
 
-Runs and task instances are the rows a large installation has most of (hundreds of thousands), and each is
-kept as a model value, so the ids and words they repeat (DAG, task and run ids, states, operators, hosts)
-are interned: one string object per distinct value instead of one per row. Times are not: they rarely repeat.
+Runs and task instances are the rows a large installation has most of (hundreds of thousands): their rows
+go into the model's columns (`DagRuns`, `TaskInstances`) as they are streamed, a batch at a time, without a
+record object per row; times as epoch microseconds, each distinct id and word (DAG, task and run ids,
+states, operators, hosts) kept once.
 """
 
 from __future__ import annotations
@@ -17,9 +18,17 @@ from typing import Any
 
 import orjson
 
-from bridge.model.airflow import AssetEvent, ConnectionInfo, DagRun, ImportErrorInfo, TaskInstance, VariableInfo
+from bridge.model.airflow import (
+    NO_CONF,
+    AssetEvent,
+    ConnectionInfo,
+    DagRuns,
+    ImportErrorInfo,
+    TaskInstances,
+    VariableInfo,
+)
 from bridge.read.airflow_db.run_conf import run_conf
-from bridge.times import iso
+from bridge.times import epoch_us, iso
 
 
 def schedule_text(value: Any) -> str | None:
@@ -62,27 +71,35 @@ def as_dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def dag_runs(rows: Iterable[tuple[Any, ...]]) -> tuple[DagRun, ...]:
-    return tuple(
-        DagRun(shared(r[0]), shared(r[1]), shared(r[2]), shared(r[3]), iso(r[4]), iso(r[5]), iso(r[6]), run_conf(r[7]))
-        for r in rows
+def dag_runs(rows: Iterable[tuple[Any, ...]]) -> DagRuns:
+    """dag_id, run_id, state, run_type, logical date, start, end, conf -> `DagRun`'s fields."""
+    return DagRuns.from_values(
+        (r[0], r[1], r[2], r[3], epoch_us(r[4]), epoch_us(r[5]), epoch_us(r[6]), _conf(r[7])) for r in rows
     )
 
 
-def task_instances(rows: Iterable[tuple[Any, ...]]) -> tuple[TaskInstance, ...]:
-    return tuple(
-        TaskInstance(
-            dag_id=shared(r[0]),
-            task_id=shared(r[1]),
-            run_id=shared(r[2]),
-            state=shared(r[3]),
-            try_number=int(r[4] or 0),
-            map_index=int(r[5] if r[5] is not None else -1),
-            start_date=iso(r[6]),
-            end_date=iso(r[7]),
-            duration=float(r[8]) if r[8] is not None else None,
-            operator=shared(r[9]),
-            hostname=shared(r[10] or None),
+def _conf(value: Any) -> Any:
+    """A run's conf, the empty one shared (most runs are given none)."""
+    conf = run_conf(value)
+    return NO_CONF if conf == {} else conf
+
+
+def task_instances(rows: Iterable[tuple[Any, ...]]) -> TaskInstances:
+    """The task-instance statement's columns -> `TaskInstance`'s fields (seen_us: not known to the DB)."""
+    return TaskInstances.from_values(
+        (
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            int(r[4] or 0),
+            int(r[5] if r[5] is not None else -1),
+            epoch_us(r[6]),
+            epoch_us(r[7]),
+            float(r[8]) if r[8] is not None else None,
+            r[9],
+            r[10] or None,
+            None,
         )
         for r in rows
     )

@@ -14,19 +14,21 @@ The row holds the document in `data` (JSON text, or already decoded by the drive
 Memory: the values kept for every task are what a large installation holds longest, so the strings that
 repeat across tasks (operator class and module, owner, template field names) are interned, and a task's
 downstream ids are the task ids of its DAG rather than copies decoded from the JSON.
+
+Speed: 30,000 DAGs are ~340,000 tasks, so each task is made once, with its upstream ids already known (no
+copy through `dataclasses.replace`), and `unwrap` recurses only into dicts and lists, not into every leaf.
 """
 
 from __future__ import annotations
 
 import zlib
 from collections.abc import Mapping
-from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
 import orjson
 
-from bridge.model.airflow import AirflowDag, AirflowTask, AssetRef, upstream_ids
+from bridge.model.airflow import AirflowDag, AirflowTask, AssetRef, upstream_of
 from bridge.read.airflow_db.rows import shared
 
 # Airflow's schema defaults for a task key that is left out of the serialized task.
@@ -34,6 +36,7 @@ DEFAULT_OWNER = "airflow"
 DEFAULT_OPERATOR = "BaseOperator"
 _ALIAS_TYPES = frozenset({"asset_alias", "dataset_alias"})
 _ASSET_TYPES = frozenset({"asset", "dataset", "asset_ref"})
+_NESTED = (dict, list)  # what `unwrap` recurses into
 
 
 class SerializedDagError(ValueError):
@@ -70,12 +73,12 @@ def _as_document(value: object) -> dict[str, Any]:
 
 def unwrap(value: Any) -> Any:
     """Undo Airflow's `{"__type": ..., "__var": ...}` wrapping of dicts, sets, tuples and operators."""
-    if isinstance(value, dict) and "__var" in value and "__type" in value:
-        return unwrap(value["__var"])
     if isinstance(value, dict):
-        return {k: unwrap(v) for k, v in value.items()}
+        if "__var" in value and "__type" in value:
+            return unwrap(value["__var"])
+        return {k: unwrap(v) if isinstance(v, _NESTED) else v for k, v in value.items()}
     if isinstance(value, list):
-        return [unwrap(v) for v in value]
+        return [unwrap(v) if isinstance(v, _NESTED) else v for v in value]
     return value
 
 
@@ -85,7 +88,7 @@ def decode_dag(dag_id: str, document: Mapping[str, Any], version_number: int | N
     try:
         defaults = (document.get("client_defaults") or {}).get("tasks") or {}
         groups = task_groups(dag.get("task_group") or dag.get("_task_group") or {})
-        tasks = linked([decode_task({**defaults, **_task_body(raw)}, groups) for raw in dag.get("tasks") or []])
+        tasks = decode_tasks([{**defaults, **_task_body(raw)} for raw in dag.get("tasks") or []], groups)
     except (KeyError, TypeError, AttributeError) as exc:
         raise SerializedDagError(f"a task is not in Airflow's serialized form ({type(exc).__name__}: {exc})") from exc
     return AirflowDag(
@@ -133,22 +136,28 @@ def _task_body(raw: Mapping[str, Any]) -> Mapping[str, Any]:
     return body
 
 
-def linked(tasks: list[AirflowTask]) -> dict[str, AirflowTask]:
-    """task_id -> the task with its upstream ids; its downstream ids become the task ids of the DAG (one object)."""
-    upstream = upstream_ids(tasks)
-    own_ids = {t.task_id: t.task_id for t in tasks}
+def decode_tasks(bodies: list[Mapping[str, Any]], groups: Mapping[str, str]) -> dict[str, AirflowTask]:
+    """task_id -> the task, with its upstream ids (inverted from the downstream ids, all Airflow serializes);
+    its downstream ids are the task ids of the DAG (one object each), sorted."""
+    own_ids = {body["task_id"]: body["task_id"] for body in bodies}
+    downstream = {
+        body["task_id"]: tuple(sorted(own_ids.get(d, d) for d in unwrap(body.get("downstream_task_ids") or [])))
+        for body in bodies
+    }
+    upstream = upstream_of(downstream)
     return {
-        t.task_id: replace(
-            t,
-            upstream_task_ids=upstream.get(t.task_id, ()),
-            downstream_task_ids=tuple(own_ids.get(d, d) for d in t.downstream_task_ids),
-        )
-        for t in tasks
+        body["task_id"]: decode_task(body, groups, downstream[body["task_id"]], upstream.get(body["task_id"], ()))
+        for body in bodies
     }
 
 
-def decode_task(body: Mapping[str, Any], groups: Mapping[str, str]) -> AirflowTask:
-    """One serialized task (unwrapped, defaults applied)."""
+def decode_task(
+    body: Mapping[str, Any],
+    groups: Mapping[str, str],
+    downstream: tuple[str, ...] = (),
+    upstream: tuple[str, ...] = (),
+) -> AirflowTask:
+    """One serialized task (unwrapped, defaults applied), with the ids of the tasks next to it."""
     task_id = body["task_id"]
     field_names = unwrap(body.get("template_fields") or [])
     return AirflowTask(
@@ -156,7 +165,8 @@ def decode_task(body: Mapping[str, Any], groups: Mapping[str, str]) -> AirflowTa
         operator_class=shared(body.get("task_type") or body.get("_task_type") or DEFAULT_OPERATOR),
         operator_module=shared(body.get("_task_module") or ""),
         owner=shared(body.get("owner") or DEFAULT_OWNER),
-        downstream_task_ids=tuple(sorted(unwrap(body.get("downstream_task_ids") or []))),
+        upstream_task_ids=upstream,
+        downstream_task_ids=downstream,
         task_group_id=groups.get(task_id),
         template_fields={shared(name): unwrap(body[name]) for name in field_names if name in body},
         outlets=asset_refs(body.get("outlets")),

@@ -21,10 +21,12 @@ GOLDEN = REPO / "tests" / "golden" / "imports"
 # dependencies follow from them and change with their releases, so they are not held here).
 DEPENDENCIES = {"airflow", "click", "confluent_kafka", "datahub", "dbt", "jinja2", "msgspec", "orjson", "psycopg2",
                 "pydantic", "requests", "yaml"}  # fmt: skip
+# name -> (the command's arguments besides the manifest, whether it reads an Airflow DB)
 COMMANDS = {
-    "check_sqlite": ["check"],
-    "plan_sqlite": ["plan"],
-    "sync_sqlite_file": ["sync", "--sink", "file:out.json"],
+    "check_sqlite": (["check"], True),
+    "plan_sqlite": (["plan"], True),
+    "sync_sqlite_file": (["sync", "--sink", "file:out.json"], True),
+    "sync_file": (["sync", "--sink", "file:out.json"], False),  # dbt alone, as bench/dbt_corpus.py times it
 }
 
 
@@ -42,13 +44,10 @@ def loaded(args: list[str], cwd: Path) -> tuple[list[str], list[str]]:
 
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_each_command_loads_what_it_loads(command: str, tmp_path: Path, update_golden: bool) -> None:
-    args = [
-        *COMMANDS[command],
-        "--manifest",
-        str(BUNDLED_MANIFEST),
-        "--airflow-db",
-        f"sqlite:///{sqlite_dump(tmp_path)}",
-    ]
+    command_args, reads_airflow = COMMANDS[command]
+    args = [*command_args, "--manifest", str(BUNDLED_MANIFEST)]
+    if reads_airflow:
+        args += ["--airflow-db", f"sqlite:///{sqlite_dump(tmp_path)}"]
     ours, others = loaded(args, tmp_path)
     text = "# bridge modules\n" + "\n".join(ours) + "\n\n# dependencies\n" + "\n".join(others) + "\n"
     assert_golden(GOLDEN / f"{command}.txt", text, update_golden)
@@ -56,3 +55,6 @@ def test_each_command_loads_what_it_loads(command: str, tmp_path: Path, update_g
     assert "dbt" not in others
     if command == "check_sqlite":
         assert "datahub" not in others
+    if not reads_airflow:
+        assert not [name for name in ours if name.startswith(("bridge.read.airflow", "bridge.emit.runs"))]
+        assert "yaml" not in others  # no configuration file given

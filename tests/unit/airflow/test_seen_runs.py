@@ -7,8 +7,9 @@ from bridge.emit.airflow_urls import AirflowUrls
 from bridge.emit.runs import run_instance, run_mcps
 from bridge.join.runs import task_run
 from bridge.model.airflow import TaskInstance
+from bridge.times import epoch_us
 
-SEEN = "2026-01-05T06:10:00+00:00"
+SEEN = epoch_us("2026-01-05T06:10:00+00:00")
 SEEN_MS = 1767593400000
 
 
@@ -19,7 +20,7 @@ def _events(instance: TaskInstance) -> list[object]:
 
 
 def test_a_finished_instance_seen_without_times_ends_when_seen_with_its_own_duration() -> None:
-    seen = TaskInstance("d", "t", "r", "failed", map_index=2, duration=12.3456, seen_at=SEEN)
+    seen = TaskInstance("d", "t", "r", "failed", map_index=2, duration=12.3456, seen_us=SEEN)
     (end,) = _events(seen)
     assert end.status == "COMPLETE" and end.result.type == "FAILURE"  # type: ignore[attr-defined]
     assert end.timestampMillis == SEEN_MS and end.durationMillis == 12346  # type: ignore[attr-defined]
@@ -27,14 +28,14 @@ def test_a_finished_instance_seen_without_times_ends_when_seen_with_its_own_dura
 
 
 def test_known_times_win_over_the_moment_seen() -> None:
-    read = TaskInstance("d", "t", "r", "success", start_date="2026-01-05T06:00:00+00:00",
-                        end_date="2026-01-05T06:00:10+00:00", duration=10.2, seen_at=SEEN)  # fmt: skip
+    read = TaskInstance("d", "t", "r", "success", start_us=epoch_us("2026-01-05T06:00:00+00:00"),
+                        end_us=epoch_us("2026-01-05T06:00:10+00:00"), duration=10.2, seen_us=SEEN)  # fmt: skip
     _start, end = _events(read)
     assert end.timestampMillis == SEEN_MS - 590_000 and end.durationMillis == 10_000  # type: ignore[attr-defined]
 
 
 def test_an_unfinished_instance_seen_without_times_has_no_event() -> None:
-    assert _events(TaskInstance("d", "t", "r", "running", seen_at=SEEN)) == []
+    assert _events(TaskInstance("d", "t", "r", "running", seen_us=SEEN)) == []
 
 
 def test_mapped_instances_keyed_by_get_task_states_are_split_back() -> None:

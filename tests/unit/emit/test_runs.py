@@ -10,6 +10,7 @@ from bridge.emit.runs import instance_id, instance_urn, process_type, run_instan
 from bridge.join.runs import build_runs
 from bridge.model.airflow import DagRun, TaskInstance
 from bridge.model.graph import Run, RunKey
+from bridge.times import epoch_us
 
 RUN_ID = "scheduled__2026-01-05T00:00:00+00:00"  # Airflow 2: every daily DAG's run of that day has this id
 QUOTED = "scheduled__2026-01-05T00%3A00%3A00%2B00%3A00"
@@ -18,7 +19,9 @@ QUOTED = "scheduled__2026-01-05T00%3A00%3A00%2B00%3A00"
 def _runs() -> list[Run]:
     dag_runs = [DagRun("a", RUN_ID, "success", "scheduled"), DagRun("b", RUN_ID, "running", "backfill")]
     instances = [
-        TaskInstance("a", "load", RUN_ID, "success", try_number=2, duration=1.5, start_date="2026-01-05T00:00:01"),
+        TaskInstance(
+            "a", "load", RUN_ID, "success", try_number=2, duration=1.5, start_us=epoch_us("2026-01-05T00:00:01")
+        ),
         *(TaskInstance("a", "fan", RUN_ID, "success", try_number=1, map_index=i) for i in range(3)),
         TaskInstance("b", "load", RUN_ID, "running", try_number=1),
     ]

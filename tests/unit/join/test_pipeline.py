@@ -11,6 +11,7 @@ from bridge.join.settings import JoinSettings
 from bridge.model.airflow import AirflowSnapshot, AssetEvent, AssetRef, DagRun, TaskInstance
 from bridge.model.dbt import DbtProject
 from bridge.model.graph import DatasetKey, JobKey, LineageGraph, graph_from_json, graph_to_json
+from bridge.times import epoch_us
 from tests.unit.join.conftest import cosmos, dag, plain
 
 PG = "postgres://127.0.0.1:5432/bridge_dbt"
@@ -82,9 +83,9 @@ def snapshot() -> AirflowSnapshot:
             "r1",
             "failed",
             "manual",
-            "2026-11-25T05:03:04+00:00",
-            "2026-11-25T05:03:04+00:00",
-            "2026-11-25T05:04:00+00:00",
+            epoch_us("2026-11-25T05:03:04+00:00"),
+            epoch_us("2026-11-25T05:03:04+00:00"),
+            epoch_us("2026-11-25T05:04:00+00:00"),
         ),
     )
     instances = (
@@ -95,8 +96,8 @@ def snapshot() -> AirflowSnapshot:
             "success",
             1,
             -1,
-            "2026-11-25T05:03:05+00:00",
-            "2026-11-25T05:03:09+00:00",
+            epoch_us("2026-11-25T05:03:05+00:00"),
+            epoch_us("2026-11-25T05:03:09+00:00"),
         ),
         TaskInstance("finance_dbt", "mystery.run", "r1", "upstream_failed", 0),
     )

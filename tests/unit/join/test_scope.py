@@ -8,6 +8,7 @@ from bridge.join.pipeline import join_lineage
 from bridge.join.settings import JoinSettings
 from bridge.model.airflow import AirflowSnapshot, DagRun, TaskInstance
 from bridge.model.dbt import DbtProject
+from bridge.times import epoch_us
 from tests.unit.join.test_pipeline import snapshot
 
 
@@ -23,8 +24,11 @@ def test_without_assets_no_asset_dataset_or_edge_remains(postgres_project: DbtPr
 
 
 def test_runs_are_capped_per_dag_keeping_the_latest(postgres_project: DbtProject) -> None:
-    runs = [DagRun("a", f"run_{day:02d}", "success", start_date=f"2026-11-{day:02d}T00:00:00Z") for day in range(1, 6)]
-    runs += [DagRun("b", "only", "failed", logical_date="2026-10-01T00:00:00Z")]
+    runs = [
+        DagRun("a", f"run_{day:02d}", "success", start_us=epoch_us(f"2026-11-{day:02d}T00:00:00Z"))
+        for day in range(1, 6)
+    ]
+    runs += [DagRun("b", "only", "failed", logical_us=epoch_us("2026-10-01T00:00:00Z"))]
     instances = [TaskInstance(r.dag_id, "t", r.run_id, "success") for r in runs]
     base: AirflowSnapshot = replace(snapshot(), dag_runs=tuple(runs), task_instances=tuple(instances))
 
