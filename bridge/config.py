@@ -214,6 +214,10 @@ class AirflowApiConfig(_OidcClient):
     page_size: int = 100
     max_retries: int = 5
     max_workers: int = 4
+    # Read each DAG's details beside its task listing: its doc_md exists only there (two requests a DAG).
+    # False: one request a DAG (its tasks); versions come from the listing of all DAGs' versions (Airflow 3)
+    # and no doc_md is read.
+    dag_details: bool = True
 
     def secrets(self) -> list[str]:
         """Password, token and client secret, and the credential basic auth sends (base64 of user:password)."""

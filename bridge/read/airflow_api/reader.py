@@ -1,7 +1,8 @@
 """`read_airflow_api`: the facts of `read_airflow_db`, through Airflow's stable REST API.
 
 Requests per read: version, the DAG listing, per DAG its details and its tasks (no bulk form exists; run
-`max_workers` at a time), then the runs of all DAGs and their task instances (`history.py`: two batch listings,
+`max_workers` at a time; `dag_details: false` leaves the details out, with the versions of all DAGs read in one
+listing instead), then the runs of all DAGs and their task instances (`history.py`: two batch listings,
 whatever the number of runs), assets, asset events, import errors, connections and variables. Every listing
 is paged, so only the DAGs add requests one by one; runs and task instances add pages.
 
@@ -49,6 +50,7 @@ LIMITATIONS = (
     "REST gives no operator fields: the connections a task names (conn_id fields) are known from the DB only.",
 )
 V1_LIMITATION = "Airflow 2's REST API lists no consuming tasks (inlets) and no serialized version numbers."
+NO_DETAILS = "airflow_api.dag_details is off: no DAG's doc_md is read (it is only in each DAG's details)."
 
 
 def read_airflow_api(
@@ -65,13 +67,17 @@ def read_airflow_api(
     dag_summaries = client.listing("/dags", "dags", {"only_active": "true"} if api.major == 2 else None)
     if dags_read is not None and not dags_read.allows_all:
         dag_summaries = [s for s in dag_summaries if dags_read.allowed(str(s.get("dag_id", "")))]
+    versions = {} if config.dag_details or api.major == 2 else latest_versions(client)
     with ThreadPoolExecutor(max_workers=max(1, config.max_workers)) as pool:
-        dags = {dag.dag_id: dag for dag in pool.map(lambda summary: read_dag(client, summary), dag_summaries)}
+        read = pool.map(lambda summary: read_dag(client, summary, config.dag_details, versions), dag_summaries)
+        dags = {dag.dag_id: dag for dag in read}
     history = read_history(client, api, list(dags), since)
     raw_events = read_events(client, api, since)
     events = tuple(responses.asset_event(raw) for raw in raw_events)
     assets = with_event_assets(read_assets(client, api), raw_events)
-    limitations = LIMITATIONS + ((V1_LIMITATION,) if api.major == 2 else ())
+    limitations = (
+        LIMITATIONS + ((V1_LIMITATION,) if api.major == 2 else ()) + ((NO_DETAILS,) if not config.dag_details else ())
+    )
     snapshot = AirflowSnapshot(
         source="api",
         airflow_version=version,
@@ -93,13 +99,25 @@ def read_airflow_api(
     return snapshot if dags_read is None or dags_read.allows_all else only_allowed(snapshot, set(dags))
 
 
-def read_dag(client: ApiClient, summary: Mapping[str, Any]) -> AirflowDag:
-    """One DAG from its listing entry, its details (documentation, version) and its tasks: the two requests
-    per DAG that have no bulk form."""
+def read_dag(
+    client: ApiClient, summary: Mapping[str, Any], with_details: bool = True, versions: Mapping[str, int] | None = None
+) -> AirflowDag:
+    """One DAG from its listing entry, its tasks and (`with_details`) its details (documentation, version): the
+    requests per DAG that have no bulk form."""
     dag_id = summary["dag_id"]
-    details = client.get(path_of("dags", dag_id, "details"))
+    details = client.get(path_of("dags", dag_id, "details")) if with_details else {}
     tasks = client.get(path_of("dags", dag_id, "tasks"))["tasks"]
-    return responses.dag(summary, details, tasks)
+    return responses.dag(summary, details, tasks, (versions or {}).get(dag_id))
+
+
+def latest_versions(client: ApiClient) -> dict[str, int]:
+    """dag_id -> its latest version number, from the listing of every DAG's versions (Airflow 3)."""
+    latest: dict[str, int] = {}
+    for item in client.listing(path_of("dags", "~", "dagVersions"), "dag_versions"):
+        number = item.get("version_number")
+        if isinstance(number, int) and number > latest.get(item.get("dag_id", ""), 0):
+            latest[item["dag_id"]] = number
+    return latest
 
 
 def with_rendered_fields(dags: dict[str, AirflowDag], instances: Iterable[Instance]) -> dict[str, AirflowDag]:

@@ -25,10 +25,17 @@ _EMPTY_RENDERED = frozenset({"", "None", "[]", "{}"})
 _TRUNCATED = "Truncated. You can change this behaviour"
 
 
-def dag(summary: Mapping[str, Any], details: Mapping[str, Any], tasks: Sequence[Mapping[str, Any]]) -> AirflowDag:
+def dag(
+    summary: Mapping[str, Any],
+    details: Mapping[str, Any],
+    tasks: Sequence[Mapping[str, Any]],
+    version: int | None = None,
+) -> AirflowDag:
+    """A DAG from its listing entry, its details (empty when not read) and its tasks; `version`: its latest
+    version number when the details were not read."""
     decoded = [task(raw) for raw in tasks]
     upstream = upstream_ids(decoded)
-    latest = details.get("latest_dag_version") or {}
+    latest = details.get("latest_dag_version") or {"version_number": version}
     return AirflowDag(
         dag_id=summary["dag_id"],
         tasks={t.task_id: replace(t, upstream_task_ids=upstream.get(t.task_id, ())) for t in decoded},

@@ -1,10 +1,12 @@
 """Requests per REST read, counted on the replayed recordings: a fixed number of paged listings plus two per DAG
-(its details and its tasks, which have no bulk form); runs and task instances come through two batch listings,
-so more of them add pages, never a request per run."""
+(its details and its tasks, which have no bulk form), one per DAG with `dag_details: false` (its tasks; the
+versions of all DAGs in one listing); runs and task instances come through two batch listings, so more of them
+add pages, never a request per run."""
 
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -26,9 +28,10 @@ def prefix(release: str) -> str:
     return "/api/v1" if release == "af211" else "/api/v2"
 
 
-def read(fake: FakeAirflow, since: str | None, page_size: int = 100) -> AirflowSnapshot:
+def read(fake: FakeAirflow, since: str | None, page_size: int = 100, dag_details: bool = True) -> AirflowSnapshot:
     with serve(fake):
-        return read_airflow_api(AirflowApiConfig(url=fake.url, page_size=page_size), since=since)
+        config = AirflowApiConfig(url=fake.url, page_size=page_size, dag_details=dag_details)
+        return read_airflow_api(config, since=since)
 
 
 @pytest.mark.parametrize("since", [EVERY_RUN, None], ids=["history", "no-history"])
@@ -130,3 +133,22 @@ def copied_history(fake: FakeAirflow, copies: int) -> tuple[list[dict[str, Any]]
     fake.set_listing(api + RUNS, "dag_runs", many_runs, method="POST")
     fake.set_listing(api + INSTANCES, "task_instances", many_instances, method="POST")
     return many_runs, many_instances
+
+
+@pytest.mark.parametrize("release", sorted(FIXED))
+def test_without_dag_details_a_read_costs_one_request_per_dag(release: str) -> None:
+    with_details = read(FakeAirflow(release), EVERY_RUN)
+    fake = FakeAirflow(release)
+    snapshot = read(fake, EVERY_RUN, dag_details=False)
+    versions = 1 if release != "af211" else 0  # Airflow 3: every DAG's versions in one listing
+    assert len(fake.requests) == FIXED[release] + versions + 1 * len(snapshot.dags)
+    assert not [path for _, path, _ in fake.requests if path.endswith("/details")]
+    # the same DAGs, tasks, versions and runs; only the documentation, which only the details hold, is missing
+    assert {d: dag.version_number for d, dag in snapshot.dags.items()} == {
+        d: dag.version_number for d, dag in with_details.dags.items()
+    }
+    assert all(dag.doc_md is None for dag in snapshot.dags.values())
+    assert any(dag.doc_md for dag in with_details.dags.values())
+    strip = {d: replace(dag, doc_md=None) for d, dag in with_details.dags.items()}
+    assert snapshot.dags == strip and snapshot.task_instances == with_details.task_instances
+    assert any("dag_details" in note for note in snapshot.limitations)
