@@ -143,7 +143,7 @@ class DagRuns(Columns[DagRun]):
 
 
 class TaskInstances(Columns[TaskInstance]):
-    """Task instances held as columns (`columns.py`): ~50 bytes each instead of ~400 as objects with ISO
+    """Task instances held as columns (`columns.py`): ~30-50 bytes each instead of ~400 as objects with ISO
     times; an instance is a `TaskInstance` when read."""
 
     __slots__ = ()
