@@ -40,7 +40,6 @@ def build_flow(dag: AirflowDag, settings: JoinSettings) -> Flow:
         "fileloc": dag.fileloc,
         "schedule": dag.schedule,
         "version_number": str(dag.version_number) if dag.version_number is not None else None,
-        "cosmos_project": dag.cosmos_project,
         "deadline": "; ".join(dag.deadlines) or None,
     }
     properties = {"is_paused": str(dag.is_paused).lower(), "is_active": str(dag.is_active).lower()}

@@ -69,8 +69,6 @@ class AirflowDag:
     schedule_assets: tuple[AssetRef, ...] = ()
     # Airflow 3 keeps one serialized version per change; we read the latest only.
     version_number: int | None = None
-    # Cosmos settings found on the DAG (project dir, manifest path...), for choosing the dbt project.
-    cosmos_project: str | None = None
     # Airflow 3.1+ deadline alerts, described (`late_load: 0:30:00 after DagRunLogicalDateDeadline`).
     deadlines: tuple[str, ...] = ()
 
