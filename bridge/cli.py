@@ -538,17 +538,9 @@ def _verdict(result: SyncResult, rules: frozenset[str]) -> int:
     return EXIT_PROBLEMS if result.report.failing(rules) else EXIT_OK
 
 
-# The collector's first threshold for this short-lived process. A sync builds hundreds of thousands of objects
-# that live until it ends (DataHub's schema classes, the manifest's structs, the graph); at Python's default
-# (700) the collector rescans them over and over. Measured on tuva's parse manifest: 1.3 s against 1.4-2.0 s.
-GC_THRESHOLD = 100_000
-
-
 def main(argv: Sequence[str] | None = None) -> None:
-    """Entry point: runs the CLI and turns whatever ends it into one line on stderr and an exit code."""
-    import gc
-
-    gc.set_threshold(GC_THRESHOLD, *gc.get_threshold()[1:])
+    """Runs the CLI and turns whatever ends it into one line on stderr and an exit code (`bridge.entry` calls
+    it, with the collector tuned)."""
     state = CliState()
     sys.exit(run(argv, state))
 

@@ -133,6 +133,8 @@ def _names(node: DbtNode) -> set[str]:
 
 
 def match_cosmos_tasks(dags: Mapping[str, AirflowDag], projects: list[DbtProject]) -> list[TaskMatch]:
+    if not any(task.is_cosmos for dag in dags.values() for task in dag.tasks.values()):
+        return []  # no Cosmos task: the projects' indexes are not built
     indexes = [index_project(project) for project in projects]
     return [match for _, dag in sorted(dags.items()) for match in match_dag(dag, indexes)]
 
