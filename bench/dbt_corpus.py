@@ -18,6 +18,8 @@ The floor (bench/floor.py: a fresh Python importing DataHub's schema classes and
 orjson) is timed alternated with the sync (floor, sync, floor, sync, ...): `floor_s`, `sync_s` and
 `sync_over_floor` are medians of that same run (wall time), `floor_cpu_s`, `sync_cpu_s` and
 `sync_over_floor_cpu` the same in CPU time (user + system), which others' jobs on the machine move far less.
+`floor_emitter_s` (`floor.py --emitter`, alternated too) adds DataHub's URN helpers and MCP wrapper, which every
+record is built with: `sync_over_floor_emitter` is what is left that is the bridge's own.
 Children run with Python's bytecode cache on, as an installed package has it (an environment's
 PYTHONDONTWRITEBYTECODE is dropped for them), after one untimed run of each that fills it.
 """
@@ -111,17 +113,16 @@ def median_of(runs: list[dict[str, object]], key: str) -> float:
     return statistics.median(float(r[key]) for r in runs)  # type: ignore[arg-type]
 
 
-def alternated(
-    floor_cmd: list[str], sync_cmd: list[str], runs: int
-) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
-    """The floor and the sync, alternated (floor, sync, floor, sync, ...) after one untimed run of each."""
-    measured(floor_cmd)
-    measured(sync_cmd, ok_codes=(0, 1))
-    floors, syncs = [], []
+def alternated(commands: list[list[str]], runs: int) -> list[list[dict[str, object]]]:
+    """Each command's runs, alternated (floor, floor with DataHub's emitter classes, sync, floor, ...) after one
+    untimed run of each."""
+    for command in commands:
+        measured(command, ok_codes=(0, 1))  # 1: the sync reported problems, its output written
+    timed: list[list[dict[str, object]]] = [[] for _ in commands]
     for _ in range(runs):
-        floors.append(measured(floor_cmd))
-        syncs.append(measured(sync_cmd, ok_codes=(0, 1)))  # 1: problems reported, output written
-    return floors, syncs
+        for command, found in zip(commands, timed, strict=True):
+            found.append(measured(command, ok_codes=(0, 1)))
+    return timed
 
 
 def bench_one(name: str, runs: int) -> dict[str, object]:
@@ -142,7 +143,7 @@ def bench_one(name: str, runs: int) -> dict[str, object]:
     theirs_cmd = [DATAHUB, "ingest", "-c", str(dbt_source_recipe(manifest, theirs_out))]
     their_runs = 1 if name.endswith("compiled") and "tuva" in name else runs
     floor_cmd = [PY, str(REPO / "bench" / "floor.py"), str(manifest)]
-    floors, ours = alternated(floor_cmd, ours_cmd, runs)
+    floors, emitter_floors, ours = alternated([floor_cmd, [*floor_cmd[:2], "--emitter", str(manifest)], ours_cmd], runs)
     gates = {
         command: [measured([PY, "-m", "bridge", command, "--manifest", str(manifest), *extra]) for _ in range(runs)]
         for command, extra in (("check", ["--fail-on", "none"]), ("plan", ["--format", "json"]))
@@ -169,6 +170,9 @@ def bench_one(name: str, runs: int) -> dict[str, object]:
         "sync_cpu_s": median_of(ours, "cpu_s"),
         "sync_over_floor_cpu": round(median_of(ours, "cpu_s") / median_of(floors, "cpu_s"), 2),
         "floor_runs_s": [r["wall_s"] for r in floors],
+        "floor_emitter_s": median_of(emitter_floors, "wall_s"),
+        "sync_over_floor_emitter": round(ours_wall / median_of(emitter_floors, "wall_s"), 2),
+        "floor_emitter_runs_s": [r["wall_s"] for r in emitter_floors],
         "sync_runs_s": [r["wall_s"] for r in ours],
         "bridge": {
             "wall_s": ours_wall,
@@ -211,6 +215,7 @@ def main() -> None:
         print(
             f"{name:<26} bridge {row['bridge']['wall_s']:>6.2f}s  dbt source {row['dbt_source']['wall_s']:>7.2f}s  "
             f"x{row['speedup']}  floor {row['floor_s']:.2f}s (sync/floor {row['sync_over_floor']})  "
+            f"with emitter classes {row['floor_emitter_s']:.2f}s (sync/that {row['sync_over_floor_emitter']})  "
             f"check {row['bridge_check']['wall_s']:.2f}s  plan {row['bridge_plan']['wall_s']:.2f}s",
             flush=True,
         )
