@@ -112,6 +112,7 @@ def this_run(dag_run: Any) -> DagRun:
         logical_us=epoch_us(logical),
         start_us=epoch_us(dag_run.start_date),
         end_us=epoch_us(dag_run.end_date),
+        queued_us=epoch_us(getattr(dag_run, "queued_at", None)),  # not in Airflow 3's Task SDK
         conf=run_conf(dict(dag_run.conf) if dag_run.conf else None),
     )
 

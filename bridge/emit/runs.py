@@ -2,9 +2,10 @@
 
 Ids: a task run is `<dag_id>_<task_id>_<run_id>` under its job, as DataHub's Airflow plugin names it, and a
 mapped task's instance adds `_<map_index>` (the plugin gives all of a mapped task's instances one id, so they
-overwrite each other). A DAG run is `<dag_id>_<run_id>` under its flow: the plugin's bare `<run_id>` is one
+overwrite each other). A DAG run is `<dag_id>/<run_id>` under its flow: the plugin's bare `<run_id>` is one
 id for every DAG's run of the same interval (Airflow 2's `scheduled__2026-01-05T00:00:00+00:00`), so the
-runs of different DAGs would be one instance.
+runs of different DAGs would be one instance; and with `_` the run of DAG `ingest_fred` would be the task run
+of DAG `ingest`, task `fred` (a `/` is in no dag_id or task_id: Airflow allows letters, digits, `_`, `.`, `-`).
 
 Run types: DataHub has two batch types. A run the scheduler made (on a schedule or on assets) is
 BATCH_SCHEDULED; one a person asked for (manual, backfill, an asset materialisation) is BATCH_AD_HOC, and
@@ -35,7 +36,7 @@ def process_type(run: Run) -> str:
 
 def instance_id(key: RunKey) -> str:
     if key.task_id is None:
-        return f"{key.dag_id}_{key.run_id}"
+        return f"{key.dag_id}/{key.run_id}"
     mapped = f"_{key.map_index}" if key.map_index >= 0 else ""
     return f"{key.dag_id}_{key.task_id}_{key.run_id}{mapped}"
 

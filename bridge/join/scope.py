@@ -32,7 +32,8 @@ def _dag_without_assets(dag: AirflowDag) -> AirflowDag:
 
 
 def latest_runs(snapshot: AirflowSnapshot, limit: int) -> AirflowSnapshot:
-    """The `limit` most recent runs of each DAG (by start, else logical date, then run id) and their task runs."""
+    """The `limit` most recent runs of each DAG (by start, else when queued, else logical date, then run id) and
+    their task runs."""
     by_dag: dict[str, list[DagRun]] = {}
     for run in snapshot.dag_runs:
         by_dag.setdefault(run.dag_id, []).append(run)
@@ -48,6 +49,7 @@ def latest_runs(snapshot: AirflowSnapshot, limit: int) -> AirflowSnapshot:
 
 
 def _recency(run: DagRun) -> tuple[int, str]:
-    """Start, else logical date (a run with neither first), then run id."""
-    started = run.start_us if run.start_us is not None else run.logical_us
-    return (started if started is not None else -(2**63), run.run_id)
+    """Start, else when it was queued (a run waiting to start, or cleared back to the queue, is as recent as
+    that), else logical date (a run with none of them first), then run id: the time the runs are read by."""
+    moment = next((t for t in (run.start_us, run.queued_us, run.logical_us) if t is not None), -(2**63))
+    return (moment, run.run_id)

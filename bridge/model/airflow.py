@@ -109,6 +109,7 @@ class DagRun:
     logical_us: int | None = None
     start_us: int | None = None
     end_us: int | None = None
+    queued_us: int | None = None  # when it was last queued (a run cleared back to the queue has no start)
     conf: Mapping[str, Any] | None = field(default_factory=lambda: NO_CONF, hash=False)  # None: not plain data
 
 
@@ -137,7 +138,7 @@ class DagRuns(Columns[DagRun]):
 
     __slots__ = ()
     record = DagRun
-    kinds = (TEXT, TEXT, TEXT, TEXT, TIME, TIME, TIME, ANY)
+    kinds = (TEXT, TEXT, TEXT, TEXT, TIME, TIME, TIME, TIME, ANY)
 
 
 class TaskInstances(Columns[TaskInstance]):

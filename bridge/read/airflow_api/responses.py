@@ -117,6 +117,7 @@ def dag_run(raw: Mapping[str, Any]) -> DagRun:
         logical_us=epoch_us(raw.get("logical_date") or raw.get("execution_date")),
         start_us=epoch_us(raw.get("start_date")),
         end_us=epoch_us(raw.get("end_date")),
+        queued_us=epoch_us(raw.get("queued_at")),  # API v2 only
         conf=raw.get("conf") if isinstance(raw.get("conf"), dict) else ({} if raw.get("conf") is None else None),
     )
 

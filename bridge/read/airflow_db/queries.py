@@ -38,11 +38,18 @@ class Queries:
 
 
 _TAGS = "SELECT dag_id, name FROM dag_tag ORDER BY dag_id, name"
+# Run history only of the DAGs the `dags` statement reads (a deleted or stale DAG's runs would be instances of
+# a flow the sync does not emit, or removes), `{active}` being that statement's condition.
+_RUNS = """
+    SELECT r.dag_id, r.run_id, r.state, r.run_type, r.{logical}, r.start_date, r.end_date, r.queued_at, r.conf
+    FROM dag_run r JOIN dag d ON d.dag_id = r.dag_id
+    WHERE {active} AND COALESCE(r.start_date, r.queued_at) >= %s ORDER BY r.dag_id, r.id"""
 _TASK_INSTANCES = """
     SELECT ti.dag_id, ti.task_id, ti.run_id, ti.state, ti.try_number, ti.map_index,
            ti.start_date, ti.end_date, ti.duration, ti.operator, ti.hostname
     FROM task_instance ti JOIN dag_run r ON r.dag_id = ti.dag_id AND r.run_id = ti.run_id
-    WHERE COALESCE(r.start_date, r.queued_at) >= %s
+    JOIN dag d ON d.dag_id = ti.dag_id
+    WHERE {active} AND COALESCE(r.start_date, r.queued_at) >= %s
     ORDER BY ti.dag_id, ti.run_id, ti.task_id, ti.map_index"""
 
 AIRFLOW_3 = Queries(
@@ -75,10 +82,8 @@ AIRFLOW_3 = Queries(
     events="""
         SELECT a.uri, e.timestamp, e.source_dag_id, e.source_task_id, e.source_run_id, e.source_map_index
         FROM asset_event e JOIN asset a ON a.id = e.asset_id WHERE e.timestamp >= %s ORDER BY e.id""",
-    runs="""
-        SELECT dag_id, run_id, state, run_type, logical_date, start_date, end_date, conf FROM dag_run
-        WHERE COALESCE(start_date, queued_at) >= %s ORDER BY dag_id, id""",
-    task_instances=_TASK_INSTANCES,
+    runs=_RUNS.format(logical="logical_date", active="NOT d.is_stale"),
+    task_instances=_TASK_INSTANCES.format(active="NOT d.is_stale"),
 )
 
 AIRFLOW_2 = Queries(
@@ -104,15 +109,17 @@ AIRFLOW_2 = Queries(
     events="""
         SELECT d.uri, e.timestamp, e.source_dag_id, e.source_task_id, e.source_run_id, e.source_map_index
         FROM dataset_event e JOIN dataset d ON d.id = e.dataset_id WHERE e.timestamp >= %s ORDER BY e.id""",
-    runs="""
-        SELECT dag_id, run_id, state, run_type, execution_date, start_date, end_date, conf FROM dag_run
-        WHERE COALESCE(start_date, queued_at) >= %s ORDER BY dag_id, id""",
-    task_instances=_TASK_INSTANCES,
+    runs=_RUNS.format(logical="execution_date", active="d.is_active"),
+    task_instances=_TASK_INSTANCES.format(active="d.is_active"),
 )
 
 
 # The statements that read per-DAG rows in bulk, and the column that names the DAG in each.
-_PER_DAG = {"serialized": ("s.dag_id", "dag_id"), "runs": ("dag_id", "dag_id"), "task_instances": ("ti.dag_id",) * 2}
+_PER_DAG = {
+    "serialized": ("s.dag_id", "dag_id"),
+    "runs": ("r.dag_id", "r.dag_id"),
+    "task_instances": ("ti.dag_id",) * 2,
+}
 _IN_LIST = {"postgresql": "{} = ANY(%s)", "sqlite": "{} IN (SELECT value FROM json_each(%s))"}
 
 

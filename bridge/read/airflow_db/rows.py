@@ -72,9 +72,10 @@ def as_dict(value: Any) -> dict[str, Any]:
 
 
 def dag_runs(rows: Iterable[tuple[Any, ...]]) -> DagRuns:
-    """dag_id, run_id, state, run_type, logical date, start, end, conf -> `DagRun`'s fields."""
+    """dag_id, run_id, state, run_type, logical date, start, end, queued, conf -> `DagRun`'s fields."""
     return DagRuns.from_values(
-        (r[0], r[1], r[2], r[3], epoch_us(r[4]), epoch_us(r[5]), epoch_us(r[6]), _conf(r[7])) for r in rows
+        (r[0], r[1], r[2], r[3], epoch_us(r[4]), epoch_us(r[5]), epoch_us(r[6]), epoch_us(r[7]), _conf(r[8]))
+        for r in rows
     )
 
 

@@ -16,8 +16,10 @@ import pytest
 
 from bridge.config import build_config
 from bridge.join.runs import status_of
+from bridge.model.pattern import NamePattern
+from bridge.read.airflow_db.reader import read_airflow_db
 from bridge.sync import run_sync
-from tests.airflow_dumps import EXTRAS_DUMPS, POSTGRES_DUMPS
+from tests.airflow_dumps import EXTRAS_DUMPS, POSTGRES_DUMPS, admin, restore_dump
 from tests.conftest import POSTGRES_ARTIFACTS
 
 BASE = "http://airflow.example:8080"
@@ -98,7 +100,7 @@ def test_each_task_run_is_under_its_dag_run_and_each_state_is_mapped(synced: tup
         instance = by_task[(run_id, job, map_index)]
         parent = instance["dataProcessInstanceRelationships"]["parentInstance"]
         assert instances[parent]["dataProcessInstanceRelationships"]["parentTemplate"].endswith(f",{dag_id},prod)")
-        assert instances[parent]["dataProcessInstanceProperties"]["name"] == f"{dag_id}_{run_id}"
+        assert instances[parent]["dataProcessInstanceProperties"]["name"] == f"{dag_id}/{run_id}"
         status, result = status_of(state)
         ends = [e for e in instance["events"] if e["status"] == "COMPLETE"]
         assert [e["result"]["type"] for e in ends] == ([result] if status == "COMPLETE" else [])
@@ -141,4 +143,20 @@ def test_backfills_and_manual_runs_are_ad_hoc_with_their_airflow_run_type(
     rows = _rows(dsn, "SELECT dag_id, run_id, run_type FROM dag_run")
     assert {t for _, _, t in rows} >= {"manual", "backfill"}
     for dag_id, run_id, run_type in rows:
-        assert types[f"{dag_id}_{run_id}"] == ("BATCH_AD_HOC", run_type)
+        assert types[f"{dag_id}/{run_id}"] == ("BATCH_AD_HOC", run_type)
+
+
+@pytest.mark.parametrize(("name", "gone"), [("af211", "is_active = false"), ("af33", "is_stale = true")])
+def test_runs_of_a_dag_airflow_no_longer_has_are_not_read(name: str, gone: str, worker_id: str) -> None:
+    # A DAG whose file was removed keeps its runs in the DB; the sync emits no flow for it, so no runs either
+    url = restore_dump(name, worker_id, suffix="_gone")
+    try:
+        _rows(url, f"UPDATE dag SET {gone} WHERE dag_id = 'finance_fred' RETURNING dag_id")
+        assert _rows(url, "SELECT count(*) FROM dag_run WHERE dag_id = 'finance_fred'")[0][0] > 0
+        for dags in (None, NamePattern(deny=("^no_such_dag$",))):  # with and without a pattern: the same
+            snapshot = read_airflow_db(url, dags=dags)
+            assert "finance_fred" not in snapshot.dags and snapshot.dags
+            assert snapshot.dag_runs and not [r for r in snapshot.dag_runs if r.dag_id == "finance_fred"]
+            assert not [ti for ti in snapshot.task_instances if ti.dag_id == "finance_fred"]
+    finally:
+        admin(f'DROP DATABASE "{url.rsplit("/", 1)[1]}" WITH (FORCE)')

@@ -84,3 +84,11 @@ def test_task_runs_take_their_dag_runs_type_and_keep_try_and_duration() -> None:
     assert load.attempt == 2 and load.properties == {"state": "success", "try_number": "2", "duration": "1.500"}
     backfill = run_instance(runs[("b", None, -1)], AirflowUrls(None, 3))
     assert backfill.type == "BATCH_AD_HOC" and backfill.properties["run_type"] == "backfill"
+
+
+def test_a_dag_runs_instance_is_never_another_dags_task_run() -> None:
+    # DAG `ingest_fred` and DAG `ingest`'s task `fred`, both run on the same interval (Airflow 2's shared run ids)
+    dag_run = RunKey("ingest_fred", RUN_ID, None, cluster="prod")
+    task_run = RunKey("ingest", RUN_ID, "fred", cluster="prod")
+    assert instance_id(dag_run) == f"ingest_fred/{RUN_ID}"
+    assert instance_urn(dag_run) != instance_urn(task_run)

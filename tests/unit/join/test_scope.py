@@ -37,3 +37,17 @@ def test_runs_are_capped_per_dag_keeping_the_latest(postgres_project: DbtProject
     dag_runs = {(r.dag_id, r.run_id) for r in graph.runs if r.task_id is None}
     assert dag_runs == {("a", "run_05"), ("a", "run_04"), ("b", "only")}
     assert {(r.dag_id, r.run_id) for r in graph.runs if r.task_id} == dag_runs
+
+
+def test_a_queued_run_counts_from_when_it_was_queued(postgres_project: DbtProject) -> None:
+    # Airflow 3 queues a manual run without a logical date; Airflow 2 clears a run back to the queue without a start
+    done = DagRun("a", "done", "success", start_us=epoch_us("2026-11-01T00:00:00Z"))
+    queued = DagRun("a", "queued", "queued", queued_us=epoch_us("2026-11-02T00:00:00Z"))
+    cleared = DagRun("b", "cleared", "queued", logical_us=epoch_us("2026-01-01T00:00:00Z"),
+                     queued_us=epoch_us("2026-11-02T00:00:00Z"))  # fmt: skip
+    older = DagRun("b", "older", "success", start_us=epoch_us("2026-11-01T00:00:00Z"))
+    base: AirflowSnapshot = replace(snapshot(), dag_runs=(done, queued, cleared, older), task_instances=())
+
+    graph = join_lineage([postgres_project], base, JoinSettings(max_runs_per_dag=1))
+
+    assert {r.run_id for r in graph.runs if r.task_id is None} == {"queued", "cleared"}

@@ -39,5 +39,7 @@ def test_run_history_rows_read_the_same_from_postgresql_and_sqlite() -> None:
     assert (instance.start_us, instance.end_us) == (1_767_592_801_250_000, 1_767_585_609_000_000)
     assert instance.map_index == -1 and instance.hostname is None and instance.seen_us is None
 
-    runs = dag_runs((("d", "r1", "success", "manual", start, start, None, None),))
-    assert [(r.logical_us, r.end_us, r.conf) for r in runs] == [(1_767_592_801_250_000, None, {})]
+    runs = dag_runs((("d", "r1", "success", "manual", start, start, None, start, None),))
+    assert [(r.logical_us, r.end_us, r.queued_us, r.conf) for r in runs] == [
+        (1_767_592_801_250_000, None, 1_767_592_801_250_000, {})
+    ]
