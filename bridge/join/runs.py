@@ -70,9 +70,17 @@ def dag_run(run: DagRun, cluster: str) -> Run:
     )
 
 
-def task_run(instance: TaskInstance, job: Job | None, cluster: str, run_type: RunType | None = None) -> Run:
+def task_run(
+    instance: TaskInstance,
+    job: Job | None,
+    cluster: str,
+    run_type: RunType | None = None,
+    dag_run_end_ms: int | None = None,
+) -> Run:
     """A task instance as a run (of its DAG run's type). One whose times are unknown but that was seen
-    finished (Airflow 3, read from inside a task) ends when it was seen, with its own duration."""
+    finished (Airflow 3, read from inside a task) ends when it was seen, with its own duration; one that
+    finished without ever running (skipped, upstream_failed, removed: Airflow gives it no times) ends when its
+    DAG run ended, the moment its result was settled by, so that DataHub shows that result."""
     status, result = status_of(instance.state)
     given = {
         "state": instance.state or "none",
@@ -83,7 +91,7 @@ def task_run(instance: TaskInstance, job: Job | None, cluster: str, run_type: Ru
     properties = {k: v for k, v in given.items() if v is not None}
     end_ms = ms_of_us(instance.end_us)
     if end_ms is None and instance.start_us is None and status == "COMPLETE":
-        end_ms = ms_of_us(instance.seen_us)
+        end_ms = ms_of_us(instance.seen_us) if instance.seen_us is not None else dag_run_end_ms
     return Run(
         run_id=instance.run_id,
         dag_id=instance.dag_id,
@@ -107,9 +115,9 @@ def build_runs(
     dag_runs: Iterable[DagRun], instances: Iterable[TaskInstance], jobs: Mapping[JobKey, Job], cluster: str
 ) -> list[Run]:
     runs = [dag_run(run, cluster) for run in dag_runs]
-    run_types = {(run.dag_id, run.run_id): run.run_type for run in runs}
-    runs += [
-        task_run(ti, jobs.get(JobKey(ti.dag_id, ti.task_id, cluster)), cluster, run_types.get((ti.dag_id, ti.run_id)))
-        for ti in instances
-    ]
+    by_key = {(run.dag_id, run.run_id): run for run in runs}
+    for ti in instances:
+        parent = by_key.get((ti.dag_id, ti.run_id))
+        job = jobs.get(JobKey(ti.dag_id, ti.task_id, cluster))
+        runs.append(task_run(ti, job, cluster, parent.run_type if parent else None, parent.end_ms if parent else None))
     return sorted(runs, key=lambda r: (r.dag_id, r.run_id, r.task_id or "", r.map_index, r.attempt))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from bridge.emit.airflow_urls import AirflowUrls
-from bridge.emit.runs import instance_id, instance_urn, process_type, run_instance
+from bridge.emit.runs import instance_id, instance_urn, process_type, run_instance, run_mcps
 from bridge.join.runs import build_runs
 from bridge.model.airflow import DagRun, TaskInstance
 from bridge.model.graph import Run, RunKey
@@ -92,3 +92,22 @@ def test_a_dag_runs_instance_is_never_another_dags_task_run() -> None:
     task_run = RunKey("ingest", RUN_ID, "fred", cluster="prod")
     assert instance_id(dag_run) == f"ingest_fred/{RUN_ID}"
     assert instance_urn(dag_run) != instance_urn(task_run)
+
+
+def test_a_task_that_never_ran_ends_with_its_dag_run_and_shows_its_result() -> None:
+    end = epoch_us("2026-01-05T00:10:00+00:00")
+    dag_runs = [DagRun("a", RUN_ID, "failed", "scheduled", start_us=end - 600_000_000, end_us=end),
+                DagRun("b", RUN_ID, "running", "scheduled", start_us=end)]  # fmt: skip
+    instances = [TaskInstance("a", "report", RUN_ID, "upstream_failed"), TaskInstance("a", "tidy", RUN_ID, "skipped"),
+                 TaskInstance("b", "report", RUN_ID, "upstream_failed")]  # fmt: skip
+    runs = {(r.dag_id, r.task_id): r for r in build_runs(dag_runs, instances, {}, "prod")}
+
+    for task_id, result in (("report", "FAILURE"), ("tidy", "SKIPPED")):
+        run = runs[("a", task_id)]
+        events = [
+            m.aspect
+            for m in run_mcps(run, run_instance(run, AirflowUrls(None, 3)))
+            if m.aspectName == "dataProcessInstanceRunEvent"
+        ]
+        assert [(e.status, e.result.type, e.timestampMillis) for e in events] == [("COMPLETE", result, end // 1000)]
+    assert runs[("b", "report")].end_ms is None  # its DAG run has not ended: no moment to give it yet
