@@ -1,11 +1,12 @@
 """dbt executions as DataProcessInstances: a model, seed or snapshot built by one dbt invocation.
 
-Id: `<invocation_id>_<unique_id>` (orchestrator `dbt`, cluster the node's env). dbt gives every invocation
-its own uuid (run_results' `metadata.invocation_id`), so the id is unique per invocation and node, and the
-same however often, and from whichever artifact, the invocation is read (its run_results.json and its
-on-run-end export are one result in the join). A result without an invocation id, or of a node no manifest
-describes (no dataset), is not emitted: nothing would name it stably or say what it built. Tests are not
-executions here: their results are assertions.
+Id: `<invocation_id>_<the node's dbt dataset URN>` (orchestrator `dbt`, no cluster), as DataHub's dbt source
+names a model's run (`_create_dataprocess_instance_mcps`), so that both name one execution one instance.
+dbt gives every invocation its own uuid (run_results' `metadata.invocation_id`), so the id is unique per
+invocation and node, and the same however often, and from whichever artifact, the invocation is read (its
+run_results.json and its on-run-end export are one result in the join). A result without an invocation id,
+or of a node no manifest describes (no dataset), is not emitted: nothing would name it stably or say what it
+built. Tests are not executions here: their results are assertions.
 
 Template: the node's dbt dataset. DataHub's `DataProcessInstanceRelationships.parentTemplate` takes dataJob,
 dataFlow and dataset URNs (its `entityTypes`, relationship `InstanceOf`, in acryl-datahub 1.7's
@@ -14,8 +15,10 @@ Parent instance: the Cosmos task run that executed it (`DbtResult.parent_run`, f
 as `bridge.emit.runs` names that run's instance; a result no task run executed stands alone. Type: the
 parent's (scheduled or ad hoc), else BATCH_AD_HOC. Outputs: the dbt dataset and its warehouse table.
 
-Events: started at dbt's start, completed at its end with dbt's status as DataHub's result (`STATUS_RESULTS`;
-dbt's own status stays a property); created = the start (else the end): never the wall clock.
+Events: started and completed as dbt timed its `execute` step (else the whole result), DataHub's result from
+dbt's status (`STATUS_RESULTS`) and dbt's status as the result's native type, as the dbt source writes them
+(which emits only `success` and `error`: the bridge also says what was skipped); created = the start (else
+the end): never the wall clock. Properties: the dbt source's (`dbt_name`, `dbt_urn`) and what dbt said.
 """
 
 from __future__ import annotations
@@ -59,7 +62,8 @@ def is_emitted(result: DbtResult) -> bool:
 
 
 def instance_id(result: DbtResult) -> str:
-    return f"{result.invocation_id}_{result.unique_id}"
+    assert result.dataset is not None
+    return f"{result.invocation_id}_{urn_of(result.dataset)}"
 
 
 def dbt_run_entities(graph: LineageGraph) -> list[tuple[str, object, Builder]]:
@@ -86,7 +90,7 @@ def dbt_run_instance(
     return DataProcessInstance(
         id=instance_id(result),
         orchestrator=ORCHESTRATOR,
-        cluster=dataset.env,
+        cluster=None,
         type=process_type(parent) if parent else DataProcessTypeClass.BATCH_AD_HOC,
         template_urn=DatasetUrn.from_string(urn_of(dataset)),
         parent_instance=instance_urn(result.parent_run) if result.parent_run else None,
@@ -100,6 +104,8 @@ def properties(result: DbtResult) -> dict[str, str]:
     """What dbt said of the execution; its message redacted (an error may quote a connection string)."""
     message = Redactor()(result.message)[:MESSAGE_LIMIT] if result.message else None
     given = {
+        "dbt_name": result.unique_id,
+        "dbt_urn": urn_of(result.dataset) if result.dataset else None,
         "invocation_id": result.invocation_id,
         "command": result.command,
         "unique_id": result.unique_id,
@@ -119,5 +125,5 @@ def dbt_run_mcps(result: DbtResult, instance: DataProcessInstance) -> list[Metad
         mcps += instance.start_event_mcp(result.start_ms)
     outcome = STATUS_RESULTS.get(result.status.lower())
     if outcome is not None and result.end_ms is not None:
-        mcps += instance.end_event_mcp(result.end_ms, outcome, ORCHESTRATOR, start_timestamp_millis=result.start_ms)
+        mcps += instance.end_event_mcp(result.end_ms, outcome, result.status, start_timestamp_millis=result.start_ms)
     return mcps

@@ -61,9 +61,14 @@ def dbt_results(
     run_results: Iterable[RunResults], owners: Mapping[str, DbtProject], settings: JoinSettings
 ) -> tuple[DbtResult, ...]:
     """Every node's outcome in every invocation given, by invocation and node; the same invocation given
-    twice (its run_results.json and its on-run-end export) counts once."""
+    twice (its run_results.json and its on-run-end export) counts once. A `dbt docs generate` run results file
+    built nothing (its "successes" are compiled nodes) and is left out, as DataHub's dbt source leaves it out.
+    A result's times are its `execute` step's where dbt timed it, as the dbt source takes them, else its
+    whole span."""
     found: dict[tuple[str, str], DbtResult] = {}
     for results in sorted(run_results, key=lambda r: r.path):
+        if results.command == "generate":
+            continue
         for result in results.results:
             owner = owners.get(result.unique_id)
             node = owner.nodes[result.unique_id] if owner else None
@@ -77,8 +82,8 @@ def dbt_results(
                     unique_id=result.unique_id,
                     dataset=dataset,
                     status=result.status,
-                    start_ms=epoch_ms(result.started_at),
-                    end_ms=epoch_ms(result.completed_at),
+                    start_ms=epoch_ms(result.executed_at or result.started_at),
+                    end_ms=epoch_ms(result.execute_completed_at or result.completed_at),
                     execution_time=result.execution_time,
                     failures=result.failures,
                     message=result.message,

@@ -178,6 +178,7 @@ class RunResult:
     message: str | None = None
     failures: int | None = None
     executed_at: str | None = None  # when its `execute` step started (`started_at` is its compile's start)
+    execute_completed_at: str | None = None  # when its `execute` step ended
     freshness: SourceFreshness | None = None  # a source's, from sources.json
 
 

@@ -54,6 +54,7 @@ def result_from_struct(result: schema.RunResultStruct) -> RunResult:
         message=result.message,
         failures=result.failures,
         executed_at=next((t.started_at for t in result.timing if t.name == "execute"), None),
+        execute_completed_at=next((t.completed_at for t in result.timing if t.name == "execute"), None),
     )
 
 

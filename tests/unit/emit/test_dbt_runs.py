@@ -52,13 +52,15 @@ def aspects(result: DbtResult, runs: tuple[Run, ...] = ()) -> dict[str, list[dic
     return found
 
 
-def test_the_id_is_the_invocation_and_the_node() -> None:
+def test_the_id_is_the_invocation_and_the_node_as_datahubs_dbt_source_names_it() -> None:
+    # dbt_common.py `_create_dataprocess_instance_mcps`: id `<run_id>_<the node's dbt URN>`, orchestrator dbt,
+    # no cluster: the bridge and the dbt source name one execution one instance
     ((urn, _, _),) = dbt_run_entities(graph(RESULT))
-    assert urn == str(DataProcessInstance(id=f"inv-1_{MODEL}", orchestrator="dbt", cluster="PROD").urn)
+    assert urn == str(DataProcessInstance(id=f"inv-1_{urn_of(DBT)}", orchestrator="dbt", cluster=None).urn)
     again = replace(RESULT, invocation_id="inv-2")
     assert len({u for u, _, _ in dbt_run_entities(graph(RESULT, again))}) == 2
     (properties,) = aspects(RESULT)["dataProcessInstanceProperties"]
-    assert properties["name"] == f"inv-1_{MODEL}"
+    assert properties["name"] == f"inv-1_{urn_of(DBT)}"
 
 
 def test_an_instance_of_the_dbt_dataset_under_the_task_run_that_executed_it() -> None:
@@ -87,6 +89,8 @@ def test_properties_say_what_dbt_said_and_created_is_the_start() -> None:
     assert properties["created"]["time"] == 1_000
     assert properties["customProperties"] == {
         "command": "run",
+        "dbt_name": MODEL,
+        "dbt_urn": urn_of(DBT),
         "execution_time": "2.500",
         "failures": "2",
         "invocation_id": "inv-1",
@@ -100,7 +104,7 @@ def test_start_and_end_events_carry_dbts_times_and_result() -> None:
     start, end = aspects(RESULT)["dataProcessInstanceRunEvent"]
     assert (start["status"], start["timestampMillis"]) == ("STARTED", 1_000)
     assert (end["status"], end["timestampMillis"], end["durationMillis"]) == ("COMPLETE", 3_500, 2_500)
-    assert end["result"] == {"type": "SUCCESS", "nativeResultType": "dbt"}
+    assert end["result"] == {"type": "SUCCESS", "nativeResultType": "success"}  # dbt's status, as the dbt source
 
 
 @pytest.mark.parametrize(("status", "expected"), sorted(DBT_STATUSES.items()))

@@ -68,3 +68,16 @@ def test_an_invocation_given_twice_counts_once(postgres_project: DbtProject) -> 
     assert (first.start_ms, first.end_ms, first.read_from) == (1795842000000, 1795842001500, "build.log, line 9")
     assert first.dataset is not None and first.dataset.platform == "dbt"
     assert second.dataset is None and second.failures == 3
+
+
+def test_a_result_spans_its_execute_step_and_docs_generate_built_nothing(postgres_project: DbtProject) -> None:
+    # compile from 05:00:00, execute 05:00:00.25 to 05:00:01.5: the dbt source's times are the execute step's
+    timed = RunResult(MODEL, "success", 1.5, "2026-11-28T05:00:00Z", "2026-11-28T05:00:01.5Z",
+                      executed_at="2026-11-28T05:00:00.25Z", execute_completed_at="2026-11-28T05:00:01.5Z")  # fmt: skip
+    built = RunResults("target/run_results.json", 6, "inv-1", "", "build", (timed,))
+    documented = RunResults("docs/run_results.json", 6, "inv-2", "", "generate", (replace(timed, status="success"),))
+
+    graph = join_lineage([postgres_project], None, JoinSettings(), run_results=[built, documented])
+
+    [result] = graph.dbt_results
+    assert (result.invocation_id, result.start_ms, result.end_ms) == ("inv-1", 1795842000250, 1795842001500)
