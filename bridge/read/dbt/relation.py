@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from bridge.model.dbt import Relation
 
-# Adapters whose identifiers are quoted with backticks; every other adapter uses double quotes.
-_BACKTICK_ADAPTERS = frozenset({"bigquery", "databricks", "spark", "hive", "athena"})
+# Adapters whose relations quote identifiers with backticks (their `Relation.quote_character`); every other
+# adapter uses double quotes (dbt's default: Postgres, Snowflake, Redshift, Trino, Athena, DuckDB, ...).
+_BACKTICK_ADAPTERS = frozenset(
+    {"bigquery", "databricks", "spark", "hive", "mysql", "mariadb", "tidb", "singlestore", "starrocks", "doris",
+     "clickhouse"}
+)  # fmt: skip
 
 
 def quote_char(adapter_type: str) -> str:

@@ -14,6 +14,9 @@ from bridge.read.dbt.relation import parse_relation_name, split_relation_name
         ("`main`.`default`.`orders`", "databricks", Relation("main", "default", "orders")),
         ('"schema"."table"', "postgres", Relation(None, "schema", "table")),
         ("schema.table", "spark", Relation(None, "schema", "table")),
+        ('"awsdatacatalog"."fred"."obs"', "athena", Relation("awsdatacatalog", "fred", "obs")),  # dbt-athena: "
+        ("`fred`.`obs`", "mysql", Relation(None, "fred", "obs")),
+        ("`analytics`.`events`", "clickhouse", Relation(None, "analytics", "events")),
     ],
 )
 def test_relation_names_are_unquoted_by_dialect(text: str, adapter: str, expected: Relation) -> None:
