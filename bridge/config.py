@@ -362,6 +362,11 @@ class BridgeConfig(_Section):
     dbt_platform_instance: str | None = None
     airflow_cluster: str = Field("prod", description="cluster of Airflow DataFlow URNs, as the Airflow plugin")
     lowercase_urns: bool = Field(True, description="lower-case dataset names, as DataHub's dbt source does")
+    lowercase_columns: bool | None = Field(
+        None,
+        description="lower-case the column names of dbt entities' schemas, as DataHub's dbt source "
+        "(convert_column_urns_to_lowercase); unset: on for a Snowflake project, off for others",
+    )
     capture_assets: bool = True
     dag_pattern: PatternConfig = Field(default_factory=PatternConfig, description="which DAGs are read (dag_id)")
     domain_rules: dict[str, str] = Field(default_factory=dict, description="dag_id regex -> domain URN")

@@ -117,6 +117,8 @@ def original_domain_pattern(pattern: object) -> object:
 
 
 def _map_dbt_source_keys(data: dict[str, Any]) -> None:
+    if "convert_column_urns_to_lowercase" in data:
+        data["lowercase_columns"] = data.pop("convert_column_urns_to_lowercase")
     for key, field in _DBT_SOURCE_KEYS.items():
         if key in data:
             value = data.pop(key)

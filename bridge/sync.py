@@ -123,7 +123,8 @@ def emit_options(config: BridgeConfig, snapshot: AirflowSnapshot | None) -> Emit
     """How records are shaped besides the graph: links into the Airflow UI of the version that was read."""
     from bridge.emit.aspects import EmitOptions
 
-    return EmitOptions(urls=airflow_urls(config, snapshot.airflow_version if snapshot else None))
+    urls = airflow_urls(config, snapshot.airflow_version if snapshot else None)
+    return EmitOptions(urls=urls, lowercase_columns=config.lowercase_columns)
 
 
 def airflow_urls(config: BridgeConfig, airflow_version: str | None) -> AirflowUrls:

@@ -43,10 +43,15 @@ DBT_TAG_PREFIX = "dbt:"
 
 @dataclass(frozen=True, slots=True)
 class EmitOptions:
-    """What shapes the MCPs besides the graph: links into Airflow, and the dbt source's tag prefix."""
+    """What shapes the MCPs besides the graph: links into Airflow, the dbt source's tag prefix, and whether dbt
+    entities' column names are lower-cased (None: as the dbt source does by default, for Snowflake only)."""
 
     urls: AirflowUrls = field(default_factory=lambda: AirflowUrls(None, None))
     dbt_tag_prefix: str = DBT_TAG_PREFIX
+    lowercase_columns: bool | None = None
+
+    def lowercases_columns(self, adapter: str) -> bool:
+        return self.lowercase_columns if self.lowercase_columns is not None else adapter.lower() == "snowflake"
 
 
 # Aspects that are the same for many entities are built once and shared (never mutated); a serialiser

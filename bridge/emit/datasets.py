@@ -55,7 +55,7 @@ def dataset_mcps(dataset: Dataset, options: EmitOptions) -> list[MetadataChangeP
     return present(
         urn_of(dataset.key),
         *own_aspects,
-        _schema(dataset, tag_prefix) if dataset.columns else None,
+        _schema(dataset, tag_prefix, options) if dataset.columns else None,
         _lineage(dataset),
         _siblings(dataset),
         dataset_ownership(dataset.owners),
@@ -77,16 +77,18 @@ def _descriptive(dataset: Dataset) -> list[object | None]:
 _NULL_TYPE = NullTypeClass()  # type: ignore[no-untyped-call]
 
 
-def _schema(dataset: Dataset, tag_prefix: str) -> SchemaMetadataClass:
-    """A dbt entity's columns as DataHub's dbt source writes them (`get_schema_metadata`): the catalog's
-    type as native type, DataHub's type by its SQL type rules for the adapter (a null type when none
-    applies), schemaName the node's unique id, nothing about nullability known."""
+def _schema(dataset: Dataset, tag_prefix: str, options: EmitOptions) -> SchemaMetadataClass:
+    """A dbt entity's columns as DataHub's dbt source writes them (`get_schema_metadata`): in the catalog's
+    order, the name lower-cased where the dbt source lower-cases it (`EmitOptions.lowercases_columns`), the
+    catalog's type as native type, DataHub's type by its SQL type rules for the adapter (a null type when
+    none applies), schemaName the node's unique id, nothing about nullability known."""
     from datahub.ingestion.source.sql.sql_types import resolve_sql_type
 
     adapter = dataset.properties.get("dbt_adapter", "")
+    lower = options.lowercases_columns(adapter)
     fields = [
         SchemaFieldClass(
-            fieldPath=column.name,
+            fieldPath=column.name.lower() if lower else column.name,
             nativeDataType=column.native_type,
             type=SchemaFieldDataTypeClass(type=resolve_sql_type(column.native_type, adapter) or _NULL_TYPE),
             description=column.description or None,

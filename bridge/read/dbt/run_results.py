@@ -59,7 +59,7 @@ def result_from_struct(result: schema.RunResultStruct) -> RunResult:
 
 
 def _table(unique_id: str, entry: schema.CatalogEntry, metadata: schema.Metadata) -> CatalogTable:
-    columns = sorted(entry.columns.values(), key=lambda c: c.index)
+    columns = entry.columns.values()  # in the catalog's order, as DataHub's dbt source keeps them
     return CatalogTable(
         unique_id=unique_id,
         table_type=entry.metadata.type,
