@@ -360,6 +360,11 @@ class BridgeConfig(_Section):
     env: str = "PROD"
     platform_instance: str | None = Field(None, description="the warehouse's platform instance in DataHub")
     dbt_platform_instance: str | None = None
+    dbt_platform_instance_from_project: bool = Field(
+        False,
+        description="each manifest's project_name is its dbt platform instance, as DataHub's dbt source names the "
+        "projects of a globbed manifest_path (on when a recipe's manifest_path is a glob)",
+    )
     airflow_cluster: str = Field("prod", description="cluster of Airflow DataFlow URNs, as the Airflow plugin")
     lowercase_urns: bool = Field(True, description="lower-case dataset names, as DataHub's dbt source does")
     lowercase_columns: bool | None = Field(
@@ -403,6 +408,7 @@ class BridgeConfig(_Section):
             env=self.env,
             platform_instance=self.platform_instance,
             dbt_platform_instance=self.dbt_platform_instance,
+            dbt_platform_instance_from_project=self.dbt_platform_instance_from_project,
             airflow_cluster=self.airflow_cluster,
             lowercase_urns=self.lowercase_urns,
             dag_domain_rules=self.domain_rules,

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import glob
 import re
 from typing import Any
 
@@ -119,6 +120,9 @@ def original_domain_pattern(pattern: object) -> object:
 def _map_dbt_source_keys(data: dict[str, Any]) -> None:
     if "convert_column_urns_to_lowercase" in data:
         data["lowercase_columns"] = data.pop("convert_column_urns_to_lowercase")
+    if isinstance(data.get("manifest_path"), str) and glob.has_magic(data["manifest_path"]):
+        # The dbt source ingests each manifest a glob matches as its own project, named by its project_name
+        data.setdefault("dbt_platform_instance_from_project", True)
     for key, field in _DBT_SOURCE_KEYS.items():
         if key in data:
             value = data.pop(key)

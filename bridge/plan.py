@@ -39,7 +39,7 @@ class ProjectPlan:
 
 
 def plan_project(project: DbtProject, config: BridgeConfig) -> ProjectPlan:
-    settings = config.join_settings()
+    settings = config.join_settings().for_project(project)
     nodes = project.of_type(*sorted(RELATION_TYPES))
     return ProjectPlan(
         manifest_path=project.manifest_path,

@@ -72,7 +72,8 @@ def dbt_results(
         for result in results.results:
             owner = owners.get(result.unique_id)
             node = owner.nodes[result.unique_id] if owner else None
-            dataset = dbt_key(node, settings) if node and node.resource_type in RELATION_TYPES else None
+            named = settings.for_project(owner) if owner else settings
+            dataset = dbt_key(node, named) if node and node.resource_type in RELATION_TYPES else None
             key = (results.invocation_id or results.path, result.unique_id)
             found.setdefault(
                 key,

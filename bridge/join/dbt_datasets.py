@@ -61,6 +61,7 @@ def project_datasets(
 ) -> list[Dataset]:
     """One dbt dataset per model, seed, snapshot and source; one warehouse dataset per relation. A node whose
     `owned_by` project is another (it defines the node too, and wins) makes no dataset here."""
+    settings = settings.for_project(project)
     nodes = project.nodes
     datasets: list[Dataset] = []
     for node in project.of_type(*sorted(RELATION_TYPES)):

@@ -60,6 +60,7 @@ def dbt_assertions(
     tested, checked = _evaluations(run_results, owners)
     found: list[Assertion] = []
     for project in projects:
+        settings = settings.for_project(project)
         properties = artifact_properties(project, catalog)
         duplicates = duplicate_sources(project, settings)
         for test in project.of_type("test"):

@@ -296,3 +296,9 @@ def test_what_only_datahubs_pipeline_does_is_a_warning(tmp_path: Path) -> None:
     config = load_config(write(tmp_path, recipe), {})
     assert any("source type 'airflow-old' read as the bridge's settings" in w for w in config.warnings)
     assert any("transformers run under `datahub ingest` only" in w for w in config.warnings)
+
+
+def test_a_globbed_manifest_path_names_each_project_by_its_name_as_the_dbt_source_does() -> None:
+    assert build_config({"manifest_path": "dbt/*/manifest.json"}).dbt_platform_instance_from_project
+    assert not build_config({"manifest_path": "dbt/a/manifest.json"}).dbt_platform_instance_from_project
+    assert not build_config({"dbt": {"manifests": ["dbt/*/manifest.json"]}}).dbt_platform_instance_from_project

@@ -81,3 +81,19 @@ def test_a_result_spans_its_execute_step_and_docs_generate_built_nothing(postgre
 
     [result] = graph.dbt_results
     assert (result.invocation_id, result.start_ms, result.end_ms) == ("inv-1", 1795842000250, 1795842001500)
+
+
+def test_each_project_can_be_its_own_dbt_platform_instance(postgres_project: DbtProject) -> None:
+    # DataHub's dbt source with a globbed manifest_path names each project's dbt entities by its project_name
+    result = RunResult(MODEL, "success", 1.5, "2026-11-28T05:00:00Z", "2026-11-28T05:00:01.5Z")
+    results = RunResults("target/run_results.json", 6, "inv-1", "", "build", (result,))
+    settings = JoinSettings(dbt_platform_instance="ignored", dbt_platform_instance_from_project=True)
+
+    graph = join_lineage([postgres_project], None, settings, run_results=[results])
+
+    dbt = [d.key for d in graph.datasets if d.key.platform == "dbt"]
+    assert dbt and {k.platform_instance for k in dbt} == {postgres_project.project_name}
+    assert {k.platform_instance for k in (d.key for d in graph.datasets) if k.platform != "dbt"} == {None}
+    assert graph.assertions and {a.dbt_platform_instance for a in graph.assertions} == {"finance"}
+    [run] = graph.dbt_results
+    assert run.dataset is not None and run.dataset.platform_instance == "finance"
