@@ -14,6 +14,7 @@ PROBLEM_CODES: dict[str, str] = {
     "bad-serialized-dag": "a DAG's serialized row cannot be decoded; the DAG is skipped",
     "cosmos-selector-not-evaluated": "a Cosmos task's selection is unknown (REST before a run) or needs dbt state",
     "cosmos-task-builds-nothing": "a Cosmos task runs a dbt command that builds no table (run-operation, ls...)",
+    "dag-gone": "a DAG the Airflow API listed was deleted before it was read (HTTP 404); it is left out",
     "dag-import-error": "a DAG file Airflow could not import: its DAGs are missing",
     "dbt-export-mismatch": "a project's export places nodes elsewhere than its manifest (another target)",
     "domain-conflict": "a DAG's dbt models disagree on its domain; none is set",

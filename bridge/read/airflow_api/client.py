@@ -6,8 +6,12 @@
   TLS failure or a malformed URL.
 - A 401 makes the auth method fetch a new token once; a second 401 is an AirflowApiAuthError.
 - Listings are read with `limit`/`offset` (GET), or `page_limit`/`page_offset` in the body of a batch `list`
-  endpoint (POST), until `total_entries` items came: a short page does not end a listing, and a server that
-  ignores the offset (the same page again) is detected instead of looped on.
+  endpoint (POST), until `total_entries` items came: a short page does not end a listing. Pages overlap by one
+  item (each next page is asked from the previous page's last item, one item longer, so no request is added):
+  when that item is not there, the listing moved under the cursor (an item left or came before it) and is read
+  again from the start, at most `MAX_REREADS` times, then read on with a warning. Each item is given once, by
+  its identity (the listing's key fields). A server that ignores the offset (a page that begins with the whole
+  page before) is detected instead of looped on.
 - No message carries a credential, and what a server says in an error (its JSON `detail`, an HTML error
   page) is shown redacted and shortened (`bridge.http.answer_text` with the client's one `Redactor`).
 - The session is hardened by `bridge.http`: `timeout` is also each request's total deadline (a server that
@@ -18,7 +22,7 @@ from __future__ import annotations
 
 import time
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Hashable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -55,6 +59,25 @@ from bridge.redact import Redactor
 BACKOFF_BASE_S = 0.5
 BACKOFF_CAP_S = 30.0
 RETRY_AFTER_CAP_S = 120.0
+MAX_REREADS = 3  # a listing that moved under the cursor is read again from its start at most this often
+
+# The fields that name an item of each listing (the overlap of two pages is checked on them, and each item is
+# given once by them); an item without them (an event of a server without ids) is named by all its fields.
+KEY_FIELDS: dict[str, tuple[str, ...]] = {
+    "dags": ("dag_id",),
+    "dag_versions": ("dag_id", "version_number"),
+    "dag_runs": ("dag_id", "dag_run_id"),
+    "task_instances": ("dag_id", "dag_run_id", "task_id", "map_index"),
+    "assets": ("uri",),
+    "datasets": ("uri",),
+    "asset_events": ("id",),
+    "dataset_events": ("id",),
+    "import_errors": ("import_error_id",),
+    "connections": ("connection_id",),
+    "variables": ("key",),
+}
+
+Identity = Callable[[Any], Hashable]
 
 
 class InsecureTlsWarning(UserWarning):
@@ -110,24 +133,48 @@ class ApiClient:
         key: str,
         params: Mapping[str, object] | None = None,
         body: Mapping[str, object] | None = None,
+        identity: Identity | None = None,
     ) -> Iterator[Page]:
         """Every page of a listing (`{key: [...], "total_entries": N}`), `page_size` items at a time: by GET, or
-        given a `body`, by POST with the page in the body (the batch `list` endpoints)."""
-        limit, offset, total = self.config.page_size, 0, None
-        previous_first: object = None
-        while total is None or offset < total:
-            answer = self._page(path, params, body, limit, offset)
-            items, total = _listing(answer, key, self.url(path))
-            if not items:
-                return  # the listing shrank while we read it
-            if offset and items[0] == previous_first:
-                raise AirflowApiError(
-                    f"Airflow API {self.url(path)}: offset {offset} answered the same page as offset "
-                    f"{offset - len(items)}; the server ignores `offset`, so the listing cannot be read whole."
-                )
-            previous_first = items[0]
-            yield Page(items, total)
-            offset += len(items)
+        given a `body`, by POST with the page in the body (the batch `list` endpoints). Each item comes once, by
+        `identity` (default: the listing's `KEY_FIELDS`); pages overlap by one item, so an item leaving or
+        coming before the cursor is seen, and the listing read again from the start (module docstring)."""
+        identify = identity or (lambda item: item_identity(key, item))
+        cursor, seen = _Cursor(), set[Hashable]()
+        while cursor.total is None or cursor.offset < cursor.total:
+            start, limit = cursor.next_page(self.config.page_size)
+            items, cursor.total = _listing(self._page(path, params, body, limit, start), key, self.url(path))
+            ids = [identify(item) for item in items]
+            if not self._follows(cursor, start, ids, path, body is None):
+                continue  # read again from the start
+            if start + len(items) <= cursor.offset:
+                return  # nothing after what was read: the listing shrank while it was read
+            yield Page([item for item, i in zip(items, ids, strict=True) if i not in seen], cursor.total)
+            seen.update(ids)
+            cursor.advance(start, ids)
+
+    def _follows(self, cursor: _Cursor, start: int, ids: list[Hashable], path: str, by_get: bool) -> bool:
+        """Whether a page goes on from the one before (its first item is that page's last); if not, the listing
+        moved: False (the cursor is set back to the start), or, re-read `MAX_REREADS` times, True with a warning."""
+        if not cursor.previous or (ids and ids[0] == cursor.previous[-1]):
+            return True
+        what = f"Airflow API {'GET' if by_get else 'POST'} {self.url(path)}"
+        if start > cursor.previous_start and ids[: len(cursor.previous)] == cursor.previous:
+            raise AirflowApiError(
+                f"{what}: offset {start} answered the page of offset {cursor.previous_start} again; the server "
+                "ignores `offset`, so the listing cannot be read whole."
+            )
+        if cursor.rereads < MAX_REREADS:
+            cursor.restart()
+            return False
+        if cursor.rereads == MAX_REREADS:
+            cursor.rereads += 1
+            self.warnings.append(
+                f"{what}: the listing changed between its pages, {MAX_REREADS} times over while it was read again "
+                "from its start; it was read on, so an item that moved may be missing. Run the sync again, or raise "
+                "airflow_api.page_size so the listing needs fewer pages."
+            )
+        return True
 
     def listing(
         self,
@@ -135,8 +182,10 @@ class ApiClient:
         key: str,
         params: Mapping[str, object] | None = None,
         body: Mapping[str, object] | None = None,
+        identity: Identity | None = None,
     ) -> list[Any]:
-        return [item for page in self.pages(path, key, params, body) for item in page.items]
+        """A listing read whole, each item once (`pages`)."""
+        return [item for page in self.pages(path, key, params, body, identity) for item in page.items]
 
     def _page(
         self, path: str, params: Mapping[str, object] | None, body: Mapping[str, object] | None, limit: int, offset: int
@@ -203,6 +252,40 @@ class ApiClient:
             text = answer_text(response, self.redact)
             return answer_failure(response.status_code, text, response.headers.get("Retry-After"))
         return response
+
+
+@dataclass(slots=True)
+class _Cursor:
+    """Where the read of a listing is: the offset of the next new item, the identities of the page before (empty
+    at the start) and its offset, the listing's size as last said, and how often it was read again."""
+
+    offset: int = 0
+    previous: list[Hashable] = field(default_factory=list)
+    previous_start: int = 0
+    total: int | None = None
+    rereads: int = 0
+
+    def next_page(self, page_size: int) -> tuple[int, int]:
+        """The offset and limit of the next page: from the previous page's last item on, one longer."""
+        return (self.offset - 1, page_size + 1) if self.previous else (self.offset, page_size)
+
+    def advance(self, start: int, ids: list[Hashable]) -> None:
+        self.offset, self.previous, self.previous_start = start + len(ids), ids, start
+
+    def restart(self) -> None:
+        self.offset, self.previous, self.previous_start, self.rereads = 0, [], 0, self.rereads + 1
+
+
+def item_identity(key: str, item: Any) -> Hashable:
+    """An item's key fields (`KEY_FIELDS` of its listing), or, without them, all its fields."""
+    fields = KEY_FIELDS.get(key, ())
+    if fields and isinstance(item, Mapping) and all(name in item for name in fields):
+        return tuple(_hashable(item[name]) for name in fields)
+    return orjson.dumps(item, option=orjson.OPT_SORT_KEYS)
+
+
+def _hashable(value: Any) -> Hashable:
+    return value if isinstance(value, Hashable) else orjson.dumps(value, option=orjson.OPT_SORT_KEYS)
 
 
 def retry_policy(config: AirflowApiConfig) -> RetryPolicy:

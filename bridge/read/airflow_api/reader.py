@@ -8,22 +8,29 @@ is paged, so only the DAGs add requests one by one; runs and task instances add 
 
 What REST cannot give, and the DB reader can (stated in `AirflowSnapshot.limitations` and the run report):
 - task groups: the task listing has no group membership (`task_group_id` stays empty);
-- template-field values: only their names, until a run; the values come from the latest task instance's
-  rendered fields (Cosmos' selector among them), so a never-run task is matched by its task id alone;
+- template-field values: only their names, until a run; the values come from the latest task instance that
+  rendered them, looked for past the run-history window (`history.py`), so a never-run task is matched by
+  its task id alone;
 - explicit outlets and inlets are taken from the assets' `producing_tasks`/`consuming_tasks` (Airflow 2
   lists no consuming tasks, and neither lists aliases as outlets);
 - Airflow 2's API gives no serialized version number.
 Upstream ids come only as `downstream_task_ids` and are inverted, as the DB reader does too.
+
+A DAG deleted between the DAG listing and its own requests (404) is left out as gone, with a `dag-gone`
+warning naming it and the URL; the others are read.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
+import orjson
+
 from bridge.config import AirflowApiConfig
+from bridge.errors import AirflowApiNotFoundError
 from bridge.model.airflow import (
     AirflowDag,
     AirflowSnapshot,
@@ -38,14 +45,14 @@ from bridge.model.pattern import NamePattern
 from bridge.model.report import Problem
 from bridge.read.airflow_api import responses
 from bridge.read.airflow_api.client import ApiClient, open_client, path_of
-from bridge.read.airflow_api.history import Instance, read_history
+from bridge.read.airflow_api.history import TaskKey, read_history
 from bridge.read.airflow_api.versions import Api, detect_api
 from bridge.read.scope import only_allowed
 
 LIMITATIONS = (
     "REST gives no task groups: task_group_id is empty for every task.",
-    "REST gives template-field values only after a run (rendered fields of the latest task instance); "
-    "a Cosmos task that never ran is matched by its task id.",
+    "REST gives template-field values only after a run (rendered fields of the latest task instance that "
+    "rendered them); a Cosmos task that never ran is matched by its task id.",
     "REST gives explicit outlets and inlets only through the assets' producing and consuming tasks.",
     "REST gives no operator fields: the connections a task names (conn_id fields) are known from the DB only.",
 )
@@ -69,9 +76,10 @@ def read_airflow_api(
         dag_summaries = [s for s in dag_summaries if dags_read.allowed(str(s.get("dag_id", "")))]
     versions = {} if config.dag_details or api.major == 2 else latest_versions(client)
     with ThreadPoolExecutor(max_workers=max(1, config.max_workers)) as pool:
-        read = pool.map(lambda summary: read_dag(client, summary, config.dag_details, versions), dag_summaries)
-        dags = {dag.dag_id: dag for dag in read}
-    history = read_history(client, api, list(dags), since)
+        read = list(pool.map(lambda s: read_listed_dag(client, s, config.dag_details, versions), dag_summaries))
+    dags = {dag.dag_id: dag for dag in read if isinstance(dag, AirflowDag)}
+    gone = [problem for problem in read if isinstance(problem, Problem)]
+    history = read_history(client, api, list(dags), since, templated_tasks(dags))
     raw_events = read_events(client, api, since)
     events = tuple(responses.asset_event(raw) for raw in raw_events)
     assets = with_event_assets(read_assets(client, api), raw_events)
@@ -82,21 +90,37 @@ def read_airflow_api(
         source="api",
         airflow_version=version,
         schema_revision=None,
-        dags=with_asset_links(with_rendered_fields(dags, history.instances), assets),
+        dags=with_asset_links(with_rendered_fields(dags, history.rendered), assets),
         assets=assets,
         asset_events=events,
         dag_runs=DagRuns(history.runs),
-        task_instances=TaskInstances(ti for ti, _ in history.instances if since is not None),
+        task_instances=TaskInstances(history.instances),
         import_errors=tuple(responses.import_error(e) for e in client.listing("/importErrors", "import_errors")),
         connections=tuple(
             ConnectionInfo(c["connection_id"], c.get("conn_type"), c.get("host") or None)
             for c in client.listing("/connections", "connections")
         ),
         variables=tuple(VariableInfo(v["key"]) for v in client.listing("/variables", "variables")),
-        problems=tuple(Problem("rest-client", "warning", client.base_url, w) for w in client.warnings),
+        problems=tuple(gone) + tuple(Problem("rest-client", "warning", client.base_url, w) for w in client.warnings),
         limitations=limitations,
     )
     return snapshot if dags_read is None or dags_read.allows_all else only_allowed(snapshot, set(dags))
+
+
+def read_listed_dag(
+    client: ApiClient, summary: Mapping[str, Any], with_details: bool, versions: Mapping[str, int]
+) -> AirflowDag | Problem:
+    """A DAG of the listing (`read_dag`), or, when the server no longer has it (404: deleted after the listing was
+    read), a warning that it is left out as gone."""
+    try:
+        return read_dag(client, summary, with_details, versions)
+    except AirflowApiNotFoundError as exc:
+        dag_id = summary["dag_id"]
+        message = (
+            f"{exc} The DAG was listed, then deleted before it was read: it is left out as gone; the other DAGs are "
+            "read."
+        )
+        return Problem("dag-gone", "warning", f"dag {dag_id}", message)
 
 
 def read_dag(
@@ -120,14 +144,18 @@ def latest_versions(client: ApiClient) -> dict[str, int]:
     return latest
 
 
-def with_rendered_fields(dags: dict[str, AirflowDag], instances: Iterable[Instance]) -> dict[str, AirflowDag]:
-    """Each task with the template-field values of its latest task instance (REST has no other source);
-    without one, a task keeps no template-field values, and says that they are unknown."""
-    latest: dict[tuple[str, str], tuple[int, Mapping[str, Any]]] = {}
-    for ti, rendered in instances:
-        when, key = ti.start_us if ti.start_us is not None else -(2**63), (ti.dag_id, ti.task_id)
-        if rendered and (key not in latest or when > latest[key][0]):
-            latest[key] = (when, rendered)
+def templated_tasks(dags: Mapping[str, AirflowDag]) -> dict[str, list[str]]:
+    """dag_id -> its tasks with template fields (the task listing names them): those whose values are looked for."""
+    templated = {dag_id: [t for t, task in dag.tasks.items() if task.template_fields] for dag_id, dag in dags.items()}
+    return {dag_id: task_ids for dag_id, task_ids in templated.items() if task_ids}
+
+
+def with_rendered_fields(
+    dags: dict[str, AirflowDag], rendered: Mapping[TaskKey, Mapping[str, Any]]
+) -> dict[str, AirflowDag]:
+    """Each task with the template-field values its latest task instance rendered (REST has no other source);
+    without one, a task with template fields keeps no values, and says that they are unknown (a task without
+    template fields has none to know)."""
     return {
         dag_id: replace(
             dag,
@@ -135,9 +163,9 @@ def with_rendered_fields(dags: dict[str, AirflowDag], instances: Iterable[Instan
                 task_id: replace(
                     task,
                     template_fields=responses.template_values(
-                        task.template_fields, latest.get((dag_id, task_id), (0, {}))[1]
+                        task.template_fields, rendered.get((dag_id, task_id), {})
                     ),
-                    template_values_known=(dag_id, task_id) in latest,
+                    template_values_known=(dag_id, task_id) in rendered or not task.template_fields,
                 )
                 for task_id, task in dag.tasks.items()
             },
@@ -190,7 +218,15 @@ def with_asset_links(dags: dict[str, AirflowDag], assets: Mapping[str, Asset]) -
 
 
 def read_events(client: ApiClient, api: Api, since: str | None) -> list[Mapping[str, Any]]:
-    """Asset events (raw) since `since`: filtered by the server where it can (v2), and here."""
+    """Asset events (raw) since `since`: filtered by the server where it can (v2), and here. Each event once:
+    Airflow 2 orders its listing by timestamp only, so events of one time may come on two pages."""
     params = {"timestamp_gte": since} if since and api.filters_events else None
-    events = client.listing(api.events, api.events_key, params)
+    events = client.listing(api.events, api.events_key, params, identity=event_identity)
     return [e for e in events if since is None or responses.not_before(e.get("timestamp"), since)]
+
+
+def event_identity(raw: Mapping[str, Any]) -> Hashable:
+    """An event's id, or, from a server that gives none, all its fields."""
+    if raw.get("id") is not None:
+        return ("id", raw["id"])
+    return orjson.dumps(raw, option=orjson.OPT_SORT_KEYS)

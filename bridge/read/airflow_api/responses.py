@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
@@ -17,12 +18,25 @@ from bridge.model.airflow import (
     split_owners,
     upstream_ids,
 )
+from bridge.read.airflow_db.rows import schedule_text
 from bridge.times import epoch_us, iso
 
 # Rendered fields come back as `str()` of the value: these mean "no value".
 _EMPTY_RENDERED = frozenset({"", "None", "[]", "{}"})
 # Airflow's marker for a rendered value cut at `[core] max_templated_field_length`: not the real value.
 _TRUNCATED = "Truncated. You can change this behaviour"
+# Airflow 2's API lists a timedelta or relativedelta schedule as `{"__type": "TimeDelta", <fields>}`; its `dag`
+# table holds the same fields, in this order, as the JSON text `{"type": "timedelta", "attrs": {<fields>}}`.
+_INTERVALS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "TimeDelta": ("timedelta", ("days", "seconds", "microseconds")),
+    "RelativeDelta": (
+        "relativedelta",
+        (
+            *("years", "months", "days", "leapdays", "hours", "minutes", "seconds", "microseconds"),
+            *("year", "month", "day", "hour", "minute", "second", "microsecond"),
+        ),
+    ),
+}
 
 
 def dag(
@@ -76,12 +90,23 @@ def _meaningful(value: Any) -> bool:
 
 
 def schedule(summary: Mapping[str, Any], details: Mapping[str, Any]) -> str | None:
-    """The cron or timetable as the DB's `timetable_summary` / `schedule_interval` holds it."""
+    """The cron or timetable as the DB's `timetable_summary` (Airflow 3) holds it, or Airflow 2's
+    `schedule_interval` read as the DB reader reads that column (`schedule_text`), so both readers agree."""
     value = summary.get("timetable_summary") or details.get("timetable_summary")
-    if value is None:
-        interval = details.get("schedule_interval") or summary.get("schedule_interval")
-        value = interval.get("value") if isinstance(interval, Mapping) else interval
-    return str(value) if value not in (None, "None") else None
+    if value is not None:
+        return str(value) if value != "None" else None
+    return schedule_text(interval_column(details.get("schedule_interval") or summary.get("schedule_interval")))
+
+
+def interval_column(interval: Any) -> Any:
+    """API v1's `schedule_interval` (`CronExpression`, `TimeDelta`, `RelativeDelta` or null) as the `dag` table's
+    column holds it: the cron or preset as it is, an interval as `{"type": ..., "attrs": {...}}` JSON text."""
+    if not isinstance(interval, Mapping):
+        return interval
+    if interval.get("__type") not in _INTERVALS:
+        return interval.get("value")
+    kind, fields = _INTERVALS[interval["__type"]]
+    return json.dumps({"type": kind, "attrs": {name: interval.get(name) for name in fields}})
 
 
 def asset(raw: Mapping[str, Any]) -> Asset:

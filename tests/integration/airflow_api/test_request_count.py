@@ -6,6 +6,7 @@ add pages, never a request per run."""
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import replace
 from typing import Any
 
@@ -13,6 +14,7 @@ import pytest
 
 from bridge.config import AirflowApiConfig
 from bridge.model.airflow import AirflowSnapshot
+from bridge.read.airflow_api.history import LOOK_BACK_RUNS
 from bridge.read.airflow_api.reader import read_airflow_api
 from tests.fakes.airflow_api import FakeAirflow, serve
 
@@ -68,8 +70,11 @@ def test_pages_are_ordered_by_a_unique_key_where_the_api_takes_one(release: str)
     read(fake, EVERY_RUN, page_size=3)
     runs = [body for path, body in fake.posted if path.endswith(RUNS)]
     instances = [body for path, body in fake.posted if path.endswith(INSTANCES)]
-    assert [b["page_offset"] for b in runs] == [0, 3, 6] and {b["order_by"] for b in runs} == {"id"}
-    assert [b["page_offset"] for b in instances] == list(range(0, 75, 3))
+    # each next page from the previous page's last item (the overlap that sees a listing move), one longer: as
+    # many requests as pages without the overlap (3 and 25)
+    assert [b["page_offset"] for b in runs] == [0, 2, 5] and {b["order_by"] for b in runs} == {"id"}
+    assert [b["page_limit"] for b in runs] == [3, 4, 4]
+    assert [b["page_offset"] for b in instances] == [0, *range(2, 72, 3)] and len(instances) == 25
     # Airflow 2's task-instance listing answers 400 to `order_by`: there the reader keeps each item once
     assert {b.get("order_by") for b in instances} == {None if release == "af211" else "id"}
 
@@ -78,8 +83,13 @@ def test_pages_are_ordered_by_a_unique_key_where_the_api_takes_one(release: str)
 def test_the_watermark_and_the_dags_are_filtered_by_the_server(release: str) -> None:
     fake = FakeAirflow(release)
     snapshot = read(fake, "2026-01-06T00:00:00Z")
-    [runs], [instances] = ([b for p, b in fake.posted if p.endswith(name)] for name in (RUNS, INSTANCES))
+    (runs, *older_runs), (instances, *older_instances) = (
+        [b for p, b in fake.posted if p.endswith(name)] for name in (RUNS, INSTANCES)
+    )
     assert runs["start_date_gte"] == "2026-01-06T00:00:00+00:00" and sorted(runs["dag_ids"]) == sorted(snapshot.dags)
+    # the template values of the tasks that did not run in the window: from the runs before it, newest first
+    assert older_runs and all(b["order_by"] == "-id" and "start_date_gte" not in b for b in older_runs)
+    assert older_instances and all("dag_run_ids" in b for b in older_instances)
     assert {r.dag_id for r in snapshot.dag_runs} == {"ingest_markets", "finance_reporting"}
     run_time = "execution_date_gte" if release == "af211" else "run_after_gte"
     assert set(instances) == {"dag_ids", run_time, "page_offset", "page_limit"} | (
@@ -91,22 +101,31 @@ def test_the_watermark_and_the_dags_are_filtered_by_the_server(release: str) -> 
     assert ("timestamp_gte" in events) == (release != "af211")  # Airflow 2.11 answers 400 to it
 
 
-def test_without_history_the_latest_run_of_each_dag_is_asked_for_by_id() -> None:
+def test_without_history_the_newest_run_of_each_dag_is_asked_for_by_id_then_older_ones() -> None:
+    """The runs newest first (`order_by: -id`, served so here), then in rounds each DAG's newest unread run, as
+    long as a task has rendered nothing yet: ingest_markets' latest run failed before `load_index_prices` ran."""
     fake = FakeAirflow("af33")
-    snapshot = read(fake, None)
-    [instances] = [body for path, body in fake.posted if path.endswith(INSTANCES)]
-    assert len(instances["dag_run_ids"]) == 6 and "run_after_gte" not in instances
     listed = fake.routes[("POST", "/api/v2" + RUNS)]["dag_runs"]
+    fake.set_listing("/api/v2" + RUNS, "dag_runs", listed[::-1], method="POST")  # as `-id` orders them
+    snapshot = read(fake, None)
+    [runs] = [body for path, body in fake.posted if path.endswith(RUNS)]
+    assert runs["order_by"] == "-id" and "start_date_gte" not in runs
+    newest, before = [body for path, body in fake.posted if path.endswith(INSTANCES)]
+    assert len(newest["dag_run_ids"]) == 6 and "run_after_gte" not in newest
     first, second = [run for run in listed if run["dag_id"] == "finance_reporting"]
     assert first["start_date"] < second["start_date"]
-    assert second["dag_run_id"] in instances["dag_run_ids"] and first["dag_run_id"] not in instances["dag_run_ids"]
+    assert second["dag_run_id"] in newest["dag_run_ids"] and first["dag_run_id"] not in newest["dag_run_ids"]
+    assert before["dag_ids"] == ["ingest_markets"] and len(before["dag_run_ids"]) == 1
     build = snapshot.dags["finance_marts_pipeline"].tasks["transform.stg_securities_model_build"]
     assert build.template_fields["select"] == "fqn:finance.staging.markets.stg_securities"
+    load = snapshot.dags["ingest_markets"].tasks["load_index_prices"]
+    assert load.template_values_known and load.template_fields["bash_command"] == "echo loading index prices"
     assert snapshot.dag_runs == () and snapshot.task_instances == ()
 
 
-def test_a_listing_that_moves_between_pages_is_read_once_each_and_said() -> None:
-    """Airflow 2 cannot order task instances: a row moving while pages are read shows one twice, skips one."""
+def test_a_listing_that_moves_between_pages_is_read_again_whole() -> None:
+    """Airflow 2 cannot order task instances: a row moving while pages are read is seen by the pages' overlap,
+    and the listing is read again from its start, so none is missed or read twice."""
     fake = FakeAirflow("af211")
     route = ("POST", "/api/v1" + INSTANCES)
 
@@ -117,10 +136,10 @@ def test_a_listing_that_moves_between_pages_is_read_once_each_and_said() -> None
 
     fake.after_request = move_the_last_to_the_front
     snapshot = read(fake, EVERY_RUN, page_size=50)
-    assert len(snapshot.task_instances) == 74
-    assert len({(t.dag_id, t.run_id, t.task_id, t.map_index) for t in snapshot.task_instances}) == 74
-    [said] = [p.message for p in snapshot.problems if "task_instances" in p.message]
-    assert "/api/v1/dags/~/dagRuns/~/taskInstances/list: 74 of the 75 task_instances listed were read" in said
+    assert len(snapshot.task_instances) == 75
+    assert len({(t.dag_id, t.run_id, t.task_id, t.map_index) for t in snapshot.task_instances}) == 75
+    assert [b["page_offset"] for p, b in fake.posted if p == route[1]] == [0, 49, 0, 49]
+    assert not [p.message for p in snapshot.problems if "task_instances" in p.message]
 
 
 def copied_history(fake: FakeAirflow, copies: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -152,3 +171,25 @@ def test_without_dag_details_a_read_costs_one_request_per_dag(release: str) -> N
     strip = {d: replace(dag, doc_md=None) for d, dag in with_details.dags.items()}
     assert snapshot.dags == strip and snapshot.task_instances == with_details.task_instances
     assert any("dag_details" in note for note in snapshot.limitations)
+
+
+def test_the_look_back_stops_after_the_runs_that_can_still_hold_rendered_fields() -> None:
+    """No task instance rendered anything (say every run failed early): each DAG's newest `LOOK_BACK_RUNS` runs
+    are looked at, as Airflow keeps rendered fields for no more, a run per DAG in each round; then the read goes
+    on without the values."""
+    fake = FakeAirflow("af33")
+    runs, instances = copied_history(fake, 40)  # 40 or 80 runs of each DAG
+    not_rendered = [{**ti, "rendered_fields": {}} for ti in instances]
+    fake.set_listing("/api/v2" + INSTANCES, "task_instances", not_rendered, method="POST")
+    snapshot = read(fake, None)
+    rounds = [body for path, body in fake.posted if path.endswith(INSTANCES)]
+    looked_at = Counter(
+        run["dag_id"]
+        for body in rounds
+        for run in runs
+        if run["dag_id"] in body["dag_ids"] and run["dag_run_id"] in body["dag_run_ids"]
+    )
+    assert looked_at == dict.fromkeys(snapshot.dags, LOOK_BACK_RUNS)
+    assert all(len(body["dag_run_ids"]) <= len(snapshot.dags) for body in rounds)  # one run per DAG a round
+    unknown = [t for dag in snapshot.dags.values() for t in dag.tasks.values() if not t.template_values_known]
+    assert len(unknown) > 50 and not any(task.template_fields for task in unknown)

@@ -3,9 +3,10 @@ and no secret anywhere (messages, logs, reports, repr)."""
 
 from __future__ import annotations
 
+import itertools
 import logging
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -163,10 +164,12 @@ def test_250_items_in_pages_of_100(fake: FakeAirflow, clock: Clock) -> None:
     fake.set_listing("/api/v2/dags", "dags", dags_listing(250))
     items = client_for(fake, clock, page_size=100).listing("/dags", "dags")
     assert [d["dag_id"] for d in items] == [f"dag_{i:03d}" for i in range(250)]
+    # each next page from the last item of the one before (the overlap that sees a listing move), one item
+    # longer, so as many requests as without the overlap
     assert [q for _, p, q in fake.requests if p == "/api/v2/dags"] == [
         "limit=100&offset=0",
-        "limit=100&offset=100",
-        "limit=100&offset=200",
+        "limit=101&offset=99",
+        "limit=101&offset=199",
     ]
 
 
@@ -248,3 +251,121 @@ def test_no_secret_in_logs_errors_reports_or_repr(
     leaked = [text for text in texts for secret in forms if secret in text]
     assert leaked == []
     assert len(texts) > 6
+
+
+def recorded_dags(fake: FakeAirflow) -> list[dict[str, object]]:
+    return list(fake.routes[("GET", "/api/v2/dags")]["dags"])
+
+
+def change_dags_after_first_page(fake: FakeAirflow, change: Callable[[list[dict[str, object]]], list]) -> None:
+    """The recorded DAG listing changed by `change` once its first page was answered."""
+    answered = {"pages": 0}
+
+    def after(method: str, path: str) -> None:
+        if path == "/api/v2/dags":
+            answered["pages"] += 1
+            if answered["pages"] == 1:
+                fake.set_listing("/api/v2/dags", "dags", change(recorded_dags(fake)))
+
+    fake.after_request = after
+
+
+def test_an_item_leaving_before_the_cursor_skips_no_other(fake: FakeAirflow, clock: Clock) -> None:
+    """A DAG deleted after the first page was read shifts the rest one place up: the overlap sees it."""
+    listed = [d["dag_id"] for d in recorded_dags(fake)]
+    change_dags_after_first_page(fake, lambda dags: dags[1:])
+    client = client_for(fake, clock, page_size=2)
+    read = [d["dag_id"] for d in client.listing("/dags", "dags")]
+    assert sorted(read) == sorted(listed) and len(read) == len(set(read))  # the deleted one was read before
+    assert client.warnings == []
+
+
+def test_a_page_of_items_inserted_ahead_is_no_ignored_offset(fake: FakeAirflow, clock: Clock) -> None:
+    listed = [d["dag_id"] for d in recorded_dags(fake)]
+    change_dags_after_first_page(fake, lambda dags: [{**dags[0], "dag_id": f"a_new_{n}"} for n in (1, 2)] + dags)
+    client = client_for(fake, clock, page_size=2)
+    read = [d["dag_id"] for d in client.listing("/dags", "dags")]
+    assert sorted(read) == sorted([*listed, "a_new_1", "a_new_2"]) and len(read) == len(set(read))
+    assert client.warnings == []
+
+
+def test_a_listing_that_keeps_moving_is_read_on_after_three_rereads_and_said(fake: FakeAirflow, clock: Clock) -> None:
+    """Each answer puts a new DAG in front: re-reading cannot catch up, so the read goes on, with a warning."""
+    fake.set_listing("/api/v2/dags", "dags", dags_listing(20))
+    added = itertools.count()
+
+    def one_more_in_front(method: str, path: str) -> None:
+        dags = [{"dag_id": f"a_{next(added):03d}", "owners": [], "tags": []}, *fake.routes[("GET", path)]["dags"]]
+        fake.set_listing(path, "dags", dags)
+
+    fake.after_request = one_more_in_front
+    client = client_for(fake, clock, page_size=5)
+    read = [d["dag_id"] for d in client.listing("/dags", "dags")]
+    assert len(read) == len(set(read)) and {f"dag_{i:03d}" for i in range(20)} <= set(read)
+    [said] = client.warnings
+    assert f"GET {fake.url}/api/v2/dags: the listing changed between its pages" in said and "3 times" in said
+    offsets = [q for _, p, q in fake.requests if p == "/api/v2/dags"]
+    assert offsets[:2] == ["limit=5&offset=0", "limit=6&offset=4"] and offsets.count("limit=5&offset=0") == 4
+
+
+def test_a_batch_run_listing_losing_a_run_between_pages_skips_no_other() -> None:
+    """The recorded runs of Airflow 3.3, a run already read deleted before the second page (POST listing)."""
+    fake, route = FakeAirflow("af33"), ("POST", "/api/v2/dags/~/dagRuns/list")
+    runs = fake.routes[route]["dag_runs"]
+    answered = {"pages": 0}
+
+    def delete_the_second_run(method: str, path: str) -> None:
+        if (method, path) == route:
+            answered["pages"] += 1
+            if answered["pages"] == 1:
+                fake.set_listing(route[1], "dag_runs", runs[:1] + runs[2:], method="POST")
+
+    fake.after_request = delete_the_second_run
+    with serve(fake):
+        snapshot = read_airflow_api(AirflowApiConfig(url=fake.url, page_size=5), since="2000-01-01T00:00:00Z")
+    assert {(r.dag_id, r.run_id) for r in snapshot.dag_runs} == {(r["dag_id"], r["dag_run_id"]) for r in runs}
+    assert not [p for p in snapshot.problems if p.code == "rest-client"]
+
+
+@pytest.mark.parametrize("release", ["af211", "af33"])
+@pytest.mark.parametrize("dag_details", [True, False], ids=["details", "tasks"])
+def test_a_dag_deleted_after_the_listing_is_left_out_as_gone(release: str, dag_details: bool) -> None:
+    prefix = "/api/v1" if release == "af211" else "/api/v2"
+    fake = FakeAirflow(release)
+    url_path = f"{prefix}/dags/finance_fred/{'details' if dag_details else 'tasks'}"
+    fake.faults.append(Fault(url_path, status=404))
+    with serve(fake):
+        config = AirflowApiConfig(url=fake.url, dag_details=dag_details)
+        snapshot = read_airflow_api(config, since="2000-01-01T00:00:00Z")
+    remaining = ["finance_dbt", "finance_marts_pipeline", "finance_reporting", "ingest_fred", "ingest_markets"]
+    assert sorted(snapshot.dags) == remaining
+    assert "finance_fred" not in {r.dag_id for r in snapshot.dag_runs} and snapshot.dag_runs
+    [gone] = [p for p in snapshot.problems if p.code == "dag-gone"]
+    assert (gone.severity, gone.location) == ("warning", "dag finance_fred")
+    assert f"GET {fake.url}{url_path}" in gone.message and "404" in gone.message
+
+
+@pytest.mark.parametrize("with_ids", [True, False], ids=["by-id", "by-fields"])
+def test_airflow_2_events_read_twice_across_a_page_boundary_are_kept_once(with_ids: bool) -> None:
+    """Airflow 2 orders its event listing by timestamp only: events of one time may swap between two pages."""
+    fake, path = FakeAirflow("af211"), "/api/v1/datasets/events"
+    events = [
+        e if with_ids else {k: v for k, v in e.items() if k != "id"}
+        for e in fake.routes[("GET", path)]["dataset_events"]
+    ]
+    fake.set_listing(path, "dataset_events", events)
+    answered = {"pages": 0}
+
+    def swap_across_the_boundary(method: str, asked: str) -> None:
+        if asked == path:
+            answered["pages"] += 1
+            if answered["pages"] == 1:  # the first page's last and the next one's first trade places
+                fake.set_listing(path, "dataset_events", [*events[:4], events[5], events[4], *events[6:]])
+
+    fake.after_request = swap_across_the_boundary
+    with serve(fake):
+        snapshot = read_airflow_api(AirflowApiConfig(url=fake.url, page_size=5), since="2000-01-01T00:00:00Z")
+    with serve(FakeAirflow("af211")) as unchanged:
+        expected = read_airflow_api(AirflowApiConfig(url=unchanged.url), since="2000-01-01T00:00:00Z")
+    assert sorted(snapshot.asset_events, key=repr) == sorted(expected.asset_events, key=repr)
+    assert len(snapshot.asset_events) == len(events) == 29
