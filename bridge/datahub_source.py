@@ -162,12 +162,12 @@ class BridgeSource(Source):
                                 title="fail-safe")  # fmt: skip
         writes = not (self.ctx.dry_run_mode or self.ctx.preview_mode)
         if writes:
+            from bridge.emit.state import save_state
+
             self.ctx.register_checkpointer(StateFileCommit(path, update, self.report, self.redact))
-        try:
-            yield from update.proposals(entities)
-        finally:
-            if writes:  # replaced by the whole state after a run without errors (StateFileCommit)
-                update.save_partial(path)
+            # what stays if the run stops part way; replaced by the whole state after a run without errors
+            save_state(path, update.incremental.ahead_state(entities))
+        yield from update.proposals(entities)
         self.report.unchanged_entities = update.incremental.skipped
         for urn in sorted(update.removals.urns if update.remove else ()):
             self.report.report_stale_entity_soft_deleted(urn)

@@ -158,12 +158,9 @@ def emit_graph(
 
     path = Path(config.state.path)
     update = StateUpdate.start(path, graph, config, snapshot, entities, state_identity(config))
-    try:
-        with closing(progress.counted(update.proposals(entities), f"{doing} (changes only)", "records")) as counted:
-            _emit(config, counted, delivered)
-    except BaseException:
-        update.save_partial(path)
-        raise
+    save_state(path, update.incremental.ahead_state(entities))  # what stays if the emission stops part way
+    with closing(progress.counted(update.proposals(entities), f"{doing} (changes only)", "records")) as counted:
+        _emit(config, counted, delivered)
     save_state(path, update.next_state())
     if update.held is not None:
         from bridge.errors import FailSafeError
@@ -220,14 +217,6 @@ class StateUpdate:
         if self.held is not None:
             self.incremental.carry(self.removals.urns)
         return self.incremental.next_state(self.removals.urns if self.remove else ())
-
-    def save_partial(self, path: Path) -> None:
-        """After a failure part way: the previous state less what was handed to the sink (`Incremental`)."""
-        from bridge.emit.state import save_state
-
-        partial = self.incremental.partial_state()
-        if partial is not None:
-            save_state(path, partial)
 
 
 def _emit(config: BridgeConfig, proposals: Iterable[MetadataChangeProposalWrapper], delivered: Counter[str]) -> None:

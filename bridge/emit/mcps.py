@@ -49,7 +49,14 @@ def entity_builders(graph: LineageGraph, options: EmitOptions) -> list[Entity]:
     builders += [Entity(urn_of(d.key), d, partial(dataset_mcps, d, options)) for d in graph.datasets]
     builders += [Entity(flow_urn(f.dag_id, f.cluster), f, partial(flow_mcps, f, options)) for f in graph.flows]
     checks = assertions_by_test(graph) if graph.assertions and any(j.dbt_tests for j in graph.jobs) else {}
-    builders += [Entity(job_urn(j.key), j, partial(job_mcps, j, options, checks)) for j in graph.jobs]
+    builders += [  # a job names its tests' assertions: their URNs are part of what its records are made from
+        Entity(
+            job_urn(j.key),
+            (j, tuple(u for t in j.dbt_tests for u in checks.get(t, ()))),
+            partial(job_mcps, j, options, checks),
+        )
+        for j in graph.jobs
+    ]
     if graph.runs:
         from bridge.emit.runs import run_instance, run_mcps  # DataHub's run classes import its REST client
 

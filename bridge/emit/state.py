@@ -17,8 +17,13 @@ With it, a sync
 - holds every removal when one kind of entity would lose more than `fail_safe_threshold` percent of what it
   had (an emptied Airflow DB, a manifest of another project): it removes nothing, remembers the gone entities
   as they were (so the next sync holds them again, or removes them when forced), and fails saying how;
-- when it stops after handing records to the sink (a sink error), keeps the previous state without the
-  entities it sent records of, so the next sync sends those whole again.
+- sends an aspect it sent before and no longer produces (a domain rule removed, the last owner or tag gone)
+  in its empty form, on the entities it owns (those it sends `status` for), so DataHub does not keep the old
+  value;
+- writes, before the first record goes to the sink, the state to leave whatever happens next (a sink error,
+  Ctrl-C, a kill): unchanged entities as they were, every other one as sent with nothing known of its aspects
+  (the next sync sends it whole, and removes it when it is gone), so nothing delivered is forgotten and no
+  changed value is taken for delivered (`ahead_state`); the state after a complete sync replaces it.
 """
 
 from __future__ import annotations
@@ -33,11 +38,14 @@ from typing import Any
 import msgspec
 import orjson
 from datahub.emitter.mcp import MetadataChangeProposalWrapper
+from datahub.metadata.schema_classes import DomainsClass, GlobalTagsClass, OwnershipClass, UpstreamLineageClass
 
 from bridge.emit.aspects import STATUS_REMOVED, mcp
 from bridge.emit.mcps import Entity, entity_mcps
 from bridge.emit.sinks.base import aspect_json
+from bridge.emit.urns import is_owned_dataset_platform
 from bridge.errors import StateError
+from bridge.model.graph import Dataset
 from bridge.outputs import write_output
 
 STATE_VERSION = 1
@@ -49,6 +57,13 @@ REMOVABLE = {
     "assertion": "datasets and assertions",
 }
 START_OVER = "Delete it, or pass another --state path, to start over (the next sync sends everything)."
+# Aspects an entity may stop having, as the empty value that replaces what an earlier sync sent.
+EMPTY_FORMS: dict[str, Callable[[], object]] = {
+    "domains": lambda: DomainsClass(domains=[]),
+    "globalTags": lambda: GlobalTagsClass(tags=[]),
+    "ownership": lambda: OwnershipClass(owners=[]),
+    "upstreamLineage": lambda: UpstreamLineageClass(upstreams=[]),
+}
 
 
 class EntityState(msgspec.Struct, array_like=True, forbid_unknown_fields=True):
@@ -79,6 +94,9 @@ def load_state(path: Path, identity: Mapping[str, str]) -> SyncState | None:
         raise StateError(str(path), f"is not a state file this bridge wrote ({exc})", START_OVER) from None
     if state.version != STATE_VERSION:
         raise StateError(str(path), f"has version {state.version}, this bridge writes {STATE_VERSION}", START_OVER)
+    odd = next((urn for urn in (*state.entities, *state.removed) if not _is_urn(urn)), None)
+    if odd is not None:
+        raise StateError(str(path), f"names {odd[:80]!r}, which is not a DataHub URN", START_OVER)
     if state.identity != dict(identity):
         differ = {k for k in {*state.identity, *identity} if state.identity.get(k) != identity.get(k)}
         raise StateError(
@@ -91,6 +109,11 @@ def load_state(path: Path, identity: Mapping[str, str]) -> SyncState | None:
 
 def save_state(path: Path, state: SyncState) -> None:
     write_output(path, msgspec.json.encode(state), "state file")
+
+
+def _is_urn(text: str) -> bool:
+    parts = text.split(":", 3)
+    return len(parts) == 4 and parts[:2] == ["urn", "li"] and bool(parts[2]) and bool(parts[3])
 
 
 def _describe(identity: Mapping[str, str], keys: set[str]) -> str:
@@ -130,20 +153,47 @@ class Incremental:
     emitter: str
     entities: dict[str, EntityState] = field(default_factory=dict)
     skipped: int = 0  # entities not rebuilt: unchanged since the last sync
-    touched: set[str] = field(default_factory=set)  # entities some of whose records were handed to the sink
+    fingerprints: dict[str, str] = field(default_factory=dict)  # urn -> hash of its value, made once
+
+    def fingerprint(self, entity: Entity) -> str:
+        """The hash of the entity's value, made once (`ahead_state` and `changed` both need it)."""
+        found = self.fingerprints.get(entity.urn)
+        if found is None:
+            found = self.fingerprints[entity.urn] = value_hash(entity.value)
+        return found
+
+    def unchanged(self, entity: Entity) -> EntityState | None:
+        """The entity's previous state, if it is unchanged since (same value, same emitter, not removed)."""
+        if self.previous is None or self.previous.emitter != self.emitter or entity.urn in self.previous.removed:
+            return None
+        before = self.previous.entities.get(entity.urn)
+        return before if before is not None and before.value == self.fingerprint(entity) else None
+
+    def ahead_state(self, entities: Iterable[Entity]) -> SyncState:
+        """The state to leave while this sync's records are out (module docstring): written before the first
+        one is handed to the sink, it is right whatever the sink then did (all, some or none delivered)."""
+        previous = self.previous.entities if self.previous else {}
+        kept = dict(previous)
+        for entity in entities:
+            if self.unchanged(entity) is None:
+                before = previous.get(entity.urn)
+                names = list(before.aspects) if before else (["status"] if sends_status(entity) else [])
+                kept[entity.urn] = EntityState("", {name: [] for name in names})  # sent, its aspects unknown
+        removed = sorted(set(self.previous.removed if self.previous else ()) - set(kept))
+        emitter = self.previous.emitter if self.previous else self.emitter
+        return SyncState(STATE_VERSION, self.identity, emitter, dict(sorted(kept.items())), removed)
 
     def changed(self, entities: Iterable[Entity]) -> Iterator[MetadataChangeProposalWrapper]:
         previous = self.previous.entities if self.previous else {}
         removed = set(self.previous.removed) if self.previous else set()
-        same_emitter = self.previous is not None and self.previous.emitter == self.emitter
         serialised: dict[Any, object] = {}
         for entity in entities:
-            fingerprint = value_hash(entity.value)
-            before = previous.get(entity.urn) if entity.urn not in removed else None
-            if before is not None and same_emitter and before.value == fingerprint:
-                self.entities[entity.urn] = before
+            same = self.unchanged(entity)
+            if same is not None:
+                self.entities[entity.urn] = same
                 self.skipped += 1
                 continue
+            before = previous.get(entity.urn) if entity.urn not in removed else None
             sent: dict[str, list[str]] = {}
             known = {name: set(digests) for name, digests in before.aspects.items()} if before else {}
             for proposal in entity_mcps(entity):
@@ -151,9 +201,12 @@ class Incremental:
                 digest = aspect_hash(proposal, serialised)
                 sent.setdefault(name, []).append(digest)
                 if digest not in known.get(name, ()):
-                    self.touched.add(entity.urn)
                     yield proposal
-            self.entities[entity.urn] = EntityState(fingerprint, sent)
+            if before is not None and "status" in before.aspects:  # one of the bridge's own: retract what it lost
+                for name in sorted(set(before.aspects) - set(sent)):
+                    if name in EMPTY_FORMS:
+                        yield mcp(entity.urn, EMPTY_FORMS[name]())
+            self.entities[entity.urn] = EntityState(self.fingerprint(entity), sent)
 
     def removals(self, current: set[str], unread: Callable[[str], bool], threshold: float) -> Removals:
         """What earlier syncs emitted that this graph lacks (what could not be read aside), and whether the
@@ -171,15 +224,6 @@ class Incremental:
         )
         return Removals(gone, held)
 
-    def partial_state(self) -> SyncState | None:
-        """The state to keep when a sync stopped after handing records to the sink (a sink error, removals
-        held): the previous one without the entities whose records went out, so that the next sync sends
-        those whole again; None when there was no previous state (the next sync sends everything anyway)."""
-        if self.previous is None:
-            return None
-        kept = {urn: state for urn, state in self.previous.entities.items() if urn not in self.touched}
-        return SyncState(STATE_VERSION, self.identity, self.previous.emitter, kept, list(self.previous.removed))
-
     def carry(self, urns: Iterable[str]) -> None:
         """Keep the previous state of entities this sync could not read."""
         previous = self.previous.entities if self.previous else {}
@@ -192,6 +236,16 @@ class Incremental:
         before = set(self.previous.removed) if self.previous else set()
         removed = sorted((before | set(removed_now)) - set(self.entities))
         return SyncState(STATE_VERSION, self.identity, self.emitter, dict(sorted(self.entities.items())), removed)
+
+
+def sends_status(entity: Entity) -> bool:
+    """Whether the bridge sends the entity's `status` (and so removes it when it is gone): its DAGs, tasks and
+    assertions, and the datasets it is the source of; not a warehouse table it only names beside its dbt model
+    (`bridge.emit.datasets`)."""
+    kind = entity_kind(entity.urn)
+    if kind == "dataset":
+        return isinstance(entity.value, Dataset) and is_owned_dataset_platform(entity.value.key.platform)
+    return kind in REMOVABLE
 
 
 def _removable(urn: str, state: EntityState) -> bool:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from datahub.metadata.schema_classes import DomainsClass, OwnershipClass
 
 from bridge.emit.aspects import EmitOptions
 from bridge.emit.mcps import graph_entities
@@ -113,13 +115,91 @@ def test_every_kind_of_entity_has_a_value_to_compare(postgres_project: DbtProjec
     assert _sync(graph, incremental.next_state(()))[0] == []
 
 
-def test_a_sync_stopped_part_way_keeps_the_previous_state_less_what_it_handed_over() -> None:
+def test_the_state_written_ahead_neither_forgets_nor_trusts_what_may_have_gone_out() -> None:
+    # Written before the first record goes to the sink: whatever the sink did then (a failure, a kill)
     _, incremental = _sync(_graph("d1", "d2"), None)
     previous = incremental.next_state(())
-    stopped = Incremental(previous, IDENTITY, "v1")
-    stream = stopped.changed(graph_entities(_graph("d1", "d2", description="new"), EmitOptions()))
-    first = next(stream)  # the sink took one record, then failed
-    assert first.entityUrn == "urn:li:dataFlow:(airflow,d1,prod)"
-    partial = stopped.partial_state()
-    assert partial is not None and set(partial.entities) == set(previous.entities) - {first.entityUrn}
-    assert Incremental(None, IDENTITY, "v1").partial_state() is None  # no state before: everything goes again
+    changed = _graph("d1", "d2", "d3", description="new")  # d1 and d2 changed, d3 new
+    ahead = Incremental(previous, IDENTITY, "v1").ahead_state(graph_entities(changed, EmitOptions()))
+    flow = "urn:li:dataFlow:(airflow,d1,prod)"
+    assert set(ahead.entities) == set(previous.entities) | {"urn:li:dataFlow:(airflow,d3,prod)"} | {
+        f"urn:li:dataJob:(urn:li:dataFlow:(airflow,d3,prod),{t})" for t in "ab"
+    }
+    assert ahead.entities[flow].value == "" and set(ahead.entities[flow].aspects) == set(
+        previous.entities[flow].aspects
+    )
+    assert not any(ahead.entities[flow].aspects.values())  # nothing known of what was delivered
+    job = "urn:li:dataJob:(urn:li:dataFlow:(airflow,d1,prod),a)"
+    assert ahead.entities[job] == previous.entities[job]  # unchanged: as it was
+
+    # the next sync, from that state, sends the changed and new entities whole, and could remove them
+    again, _ = _sync(changed, ahead)
+    assert {line.split(" ")[0] for line in again} == {
+        flow,
+        "urn:li:dataFlow:(airflow,d2,prod)",
+        *(u for u in ahead.entities if ",d3," in u),
+    }
+    gone, _ = _sync(_graph("d1", "d2"), ahead)
+    assert sorted(line for line in gone if line.endswith("removed")) == sorted(
+        f"{u} removed" for u in ahead.entities if ",d3," in u
+    )
+
+
+def test_a_first_sync_stopped_part_way_leaves_a_state_that_removes_what_it_sent() -> None:
+    ahead = Incremental(None, IDENTITY, "v1").ahead_state(graph_entities(_graph("d1"), EmitOptions()))
+    assert len(ahead.entities) == 3 and all(e.aspects == {"status": []} for e in ahead.entities.values())
+    sent, _ = _sync(LineageGraph(), ahead, threshold=100)
+    assert len([line for line in sent if line.endswith("removed")]) == 3
+
+
+def test_an_aspect_the_entity_no_longer_has_is_sent_empty() -> None:
+    owned = replace(_graph("d1"), flows=(Flow("d1", domain="urn:li:domain:finance", owners=("jane",)),))
+    _, incremental = _sync(owned, None)
+    incremental_state = incremental.next_state(())
+    retracted = Incremental(incremental_state, IDENTITY, "v1")
+    records = list(retracted.changed(graph_entities(_graph("d1"), EmitOptions())))
+    empty = {p.aspectName: p.aspect for p in records if p.entityUrn == "urn:li:dataFlow:(airflow,d1,prod)"}
+    assert empty["domains"] == DomainsClass(domains=[]) and empty["ownership"] == OwnershipClass(owners=[])
+    assert (
+        list(Incremental(retracted.next_state(()), IDENTITY, "v1").changed(graph_entities(_graph("d1"), EmitOptions())))
+        == []
+    )
+
+
+def test_a_state_file_naming_something_that_is_not_a_urn_is_refused(tmp_path: Path) -> None:
+    _, incremental = _sync(_graph("d1"), None)
+    state = incremental.next_state(())
+    state.entities["not-a-urn"] = state.entities["urn:li:dataFlow:(airflow,d1,prod)"]
+    path = tmp_path / "state.json"
+    save_state(path, state)
+    with pytest.raises(StateError, match=r"names 'not-a-urn', which is not a DataHub URN.*start over"):
+        load_state(path, IDENTITY)
+
+
+def test_a_job_whose_tests_name_other_assertions_is_sent_again() -> None:
+    from bridge.model.graph import Assertion, DatasetKey
+
+    test = "test.p.relationships_x"
+    job = Job(JobKey("d1", "x.test"), "DbtTestLocalOperator", dbt_tests=(test,))
+    # a singular test that gains a second `ref`: one assertion per node it reads, its unique id the same
+    one = Assertion(test, "test", DatasetKey("dbt", "db.s.a"), upstream_unique_id="model.p.a")
+    graph = LineageGraph(flows=(Flow("d1"),), jobs=(job,), assertions=(one,))
+    _, incremental = _sync(graph, None)
+    other = Assertion(test, "test", DatasetKey("dbt", "db.s.b"), upstream_unique_id="model.p.b", names_upstream=True)
+    both = (replace(one, names_upstream=True), other)
+    two = replace(graph, assertions=both)
+    sent, _ = _sync(two, incremental.next_state(()))
+    assert "urn:li:dataJob:(urn:li:dataFlow:(airflow,d1,prod),x.test) dataJobInfo" in sent
+
+
+def test_what_the_state_written_ahead_takes_for_removable_is_what_the_records_say(postgres_project: DbtProject) -> None:
+    from bridge.emit.mcps import entity_mcps
+    from bridge.emit.state import sends_status
+    from tests.unit.join.test_pipeline import snapshot
+
+    results = [read_run_results(POSTGRES_ARTIFACTS / "run_results.json")]
+    graph = join_lineage([postgres_project], snapshot(), JoinSettings(), results)
+    entities = graph_entities(graph, EmitOptions())
+    assert {e.urn.split(":")[2] for e in entities} >= {"dataset", "dataFlow", "dataJob", "assertion"}
+    for entity in entities:
+        assert sends_status(entity) == any(p.aspectName == "status" for p in entity_mcps(entity)), entity.urn
