@@ -78,7 +78,7 @@ _NULL_TYPE = NullTypeClass()  # type: ignore[no-untyped-call]
 
 
 def _schema(dataset: Dataset, tag_prefix: str, options: EmitOptions) -> SchemaMetadataClass:
-    """A dbt entity's columns as DataHub's dbt source writes them (`get_schema_metadata`): in the catalog's
+    """A dbt entity's columns as DataHub's dbt source writes them (`get_schema_metadata`): in the table's
     order, the name lower-cased where the dbt source lower-cases it (`EmitOptions.lowercases_columns`), the
     catalog's type as native type, DataHub's type by its SQL type rules for the adapter (a null type when
     none applies), schemaName the node's unique id, nothing about nullability known."""

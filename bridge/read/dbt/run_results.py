@@ -59,7 +59,8 @@ def result_from_struct(result: schema.RunResultStruct) -> RunResult:
 
 
 def _table(unique_id: str, entry: schema.CatalogEntry, metadata: schema.Metadata) -> CatalogTable:
-    columns = entry.columns.values()  # in the catalog's order, as DataHub's dbt source keeps them
+    # The table's order (a catalog dbt writes lists them so; DataHub's dbt source follows the file's key order)
+    columns = sorted(entry.columns.values(), key=lambda c: c.index)
     return CatalogTable(
         unique_id=unique_id,
         table_type=entry.metadata.type,
