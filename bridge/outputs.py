@@ -1,4 +1,4 @@
-"""The one place that writes files: whole or not at all.
+"""The one place that writes files: whole or not at all; and the locks that keep two syncs off one file.
 
 Every output (the file sink's MCPs, `--graph`, `--report`) is written to a temporary file in the target's
 own folder, flushed to disk and renamed over the target. A run that is killed, or fails half way, leaves the
@@ -10,14 +10,15 @@ anything is read, so a path that cannot be written is a one-line error at the st
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import glob
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from bridge.errors import ConfigError
+from bridge.errors import ConfigError, SinkTerminalError, SinkTransientError
 
 _PROBE = ".bridge-write-probe"
 
@@ -167,3 +168,44 @@ def _sync_folder(folder: Path) -> None:
 
 def _write_error(path: Path, what: str, exc: OSError) -> ConfigError:
     return ConfigError(f"cannot write the {what} to {path} ({exc.strerror or exc}). Check the path and free space.")
+
+
+class LockFile:
+    """An exclusive advisory lock (`flock`) on a file beside an output (a DataHub Lite file, a state file): one
+    sync at a time uses it; released when the process ends, whatever ends it."""
+
+    POLL_S = 0.1
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.fd: int | None = None
+
+    def acquire(self, timeout: float, sleep: Callable[[float], None], what: str, raise_to_wait: str) -> None:
+        """Wait up to `timeout` seconds for the lock, then a `SinkTransientError` naming `what` and the lock
+        file (`raise_to_wait`: the setting that makes it wait longer)."""
+        try:
+            fd = os.open(self.path, os.O_CREAT | os.O_RDWR, 0o644)
+        except OSError as exc:
+            raise SinkTerminalError(f"{what}: cannot create the lock file {self.path} ({exc.strerror}).") from None
+        waited = 0.0
+        while True:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if waited >= timeout:
+                    os.close(fd)
+                    raise SinkTransientError(
+                        f"{what}: another sync is using it (it holds {self.path}); waited {timeout:g} s. "
+                        f"Run this sync again when that one has finished, or raise {raise_to_wait}."
+                    ) from None
+                sleep(self.POLL_S)
+                waited += self.POLL_S
+                continue
+            self.fd = fd
+            return
+
+    def release(self) -> None:
+        if self.fd is not None:
+            fcntl.flock(self.fd, fcntl.LOCK_UN)
+            os.close(self.fd)
+            self.fd = None

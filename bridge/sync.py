@@ -5,9 +5,10 @@ This is the only place that knows every edge; each step is a call into read/, jo
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -20,7 +21,7 @@ from bridge.model.airflow import AirflowSnapshot
 from bridge.model.dbt import DbtInputs
 from bridge.model.graph import LineageGraph
 from bridge.model.report import RunReport
-from bridge.outputs import write_output
+from bridge.outputs import LockFile, write_output
 from bridge.progress import Progress
 from bridge.read.dbt.inputs import read_dbt
 from bridge.run_report import build_report, plural
@@ -157,11 +158,13 @@ def emit_graph(
     from bridge.emit.state import save_state
 
     path = Path(config.state.path)
-    update = StateUpdate.start(path, graph, config, snapshot, entities, state_identity(config))
-    save_state(path, update.incremental.ahead_state(entities))  # what stays if the emission stops part way
-    with closing(progress.counted(update.proposals(entities), f"{doing} (changes only)", "records")) as counted:
-        _emit(config, counted, delivered)
-    save_state(path, update.next_state())
+    with state_locked(path, config.sink.timeout):
+        update = StateUpdate.start(path, graph, config, snapshot, entities, state_identity(config))
+        ahead = update.incremental.ahead_state(entities)  # what stays if the emission stops part way
+        changes = update.proposals(entities)
+        with closing(progress.counted(changes, f"{doing} (changes only)", "records")) as counted:
+            _emit(config, counted, delivered, opened=lambda: save_state(path, ahead))
+        save_state(path, update.next_state())
     if update.held is not None:
         from bridge.errors import FailSafeError
 
@@ -219,11 +222,30 @@ class StateUpdate:
         return self.incremental.next_state(self.removals.urns if self.remove else ())
 
 
-def _emit(config: BridgeConfig, proposals: Iterable[MetadataChangeProposalWrapper], delivered: Counter[str]) -> None:
+@contextmanager
+def state_locked(path: Path, timeout: float) -> Iterator[None]:
+    """The state file to this sync alone, from reading it to writing the next one: two syncs sharing it would
+    each save their own view, the last one silently undoing the other's removals (`<state>.lock`, `flock`)."""
+    lock = LockFile(path.with_name(path.name + ".lock"))
+    lock.acquire(timeout, time.sleep, f"state file {path}", "sink.timeout (or give each sync its own --state)")
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+def _emit(
+    config: BridgeConfig,
+    proposals: Iterable[MetadataChangeProposalWrapper],
+    delivered: Counter[str],
+    opened: Callable[[], None] = lambda: None,
+) -> None:
+    """Open the sink, call `opened` (the state written ahead: not before the sink is known to open), send."""
     from bridge.emit.sinks import open_sink
 
     sink = open_sink(config.sink)
     try:
+        opened()
         sink.emit(proposals)
     finally:
         delivered.update(sink.acknowledged.counts)

@@ -103,5 +103,5 @@ def test_a_sync_that_cannot_get_the_lite_file_in_time_stops_with_one_line(tmp_pa
     finally:
         os.close(holder)
     assert run.code == 3
-    assert "another sync is writing to it" in run.error_line and "waited 0.5 s" in run.error_line
+    assert "another sync is using it" in run.error_line and "waited 0.5 s" in run.error_line
     assert not (tmp_path / "lite" / "datahub.db").exists()

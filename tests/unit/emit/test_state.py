@@ -203,3 +203,52 @@ def test_what_the_state_written_ahead_takes_for_removable_is_what_the_records_sa
     assert {e.urn.split(":")[2] for e in entities} >= {"dataset", "dataFlow", "dataJob", "assertion"}
     for entity in entities:
         assert sends_status(entity) == any(p.aspectName == "status" for p in entity_mcps(entity)), entity.urn
+
+
+def test_a_state_file_another_sync_holds_is_not_read_nor_written(tmp_path: Path) -> None:
+    import fcntl
+    import os
+    from datetime import datetime, timezone
+
+    from bridge.config import build_config
+    from bridge.errors import SinkTransientError
+    from bridge.sync import run_sync
+
+    state = tmp_path / "state.json"
+    config = build_config({"dbt": {"manifests": [str(POSTGRES_ARTIFACTS / "manifest.json")]},
+                           "sink": {"type": "file", "path": str(tmp_path / "out.json"), "timeout": 0.3},
+                           "state": {"path": str(state)}})  # fmt: skip
+    fd = os.open(tmp_path / "state.json.lock", os.O_CREAT | os.O_RDWR)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # another sync, between reading the state and writing the next
+    try:
+        result = run_sync(config, lambda: datetime(2026, 11, 28, tzinfo=timezone.utc))
+    finally:
+        os.close(fd)
+    assert isinstance(result.failure, SinkTransientError)
+    assert f"state file {state}: another sync is using it" in str(result.failure)
+    assert not state.exists() and not (tmp_path / "out.json").exists()
+    assert run_sync(config, lambda: datetime(2026, 11, 28, tzinfo=timezone.utc)).failure is None and state.exists()
+
+
+def test_a_sink_that_does_not_open_leaves_the_state_as_it_was(tmp_path: Path) -> None:
+    import fcntl
+    import os
+    from datetime import datetime, timezone
+
+    from bridge.config import build_config
+    from bridge.sync import run_sync
+
+    lite, state = tmp_path / "lite.db", tmp_path / "state.json"
+    settings = {"dbt": {"manifests": [str(POSTGRES_ARTIFACTS / "manifest.json")]}, "state": {"path": str(state)},
+                "sink": {"type": "datahub-lite", "path": str(lite), "timeout": 0.3}}  # fmt: skip
+    clock = lambda: datetime(2026, 11, 28, tzinfo=timezone.utc)  # noqa: E731
+    assert run_sync(build_config(settings), clock).failure is None
+    before = state.read_bytes()
+    settings["dbt_platform_instance_from_project"] = True  # every dbt entity changes
+    fd = os.open(tmp_path / "lite.db.lock", os.O_CREAT | os.O_RDWR)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # another sync writes to the Lite file
+    try:
+        assert run_sync(build_config(settings), clock).failure is not None
+    finally:
+        os.close(fd)
+    assert state.read_bytes() == before
