@@ -154,6 +154,10 @@ class Incremental:
     entities: dict[str, EntityState] = field(default_factory=dict)
     skipped: int = 0  # entities not rebuilt: unchanged since the last sync
     fingerprints: dict[str, str] = field(default_factory=dict)  # urn -> hash of its value, made once
+    removed_before: frozenset[str] = field(init=False)  # what the previous sync had soft-deleted
+
+    def __post_init__(self) -> None:
+        self.removed_before = frozenset(self.previous.removed if self.previous else ())
 
     def fingerprint(self, entity: Entity) -> str:
         """The hash of the entity's value, made once (`ahead_state` and `changed` both need it)."""
@@ -164,7 +168,7 @@ class Incremental:
 
     def unchanged(self, entity: Entity) -> EntityState | None:
         """The entity's previous state, if it is unchanged since (same value, same emitter, not removed)."""
-        if self.previous is None or self.previous.emitter != self.emitter or entity.urn in self.previous.removed:
+        if self.previous is None or self.previous.emitter != self.emitter or entity.urn in self.removed_before:
             return None
         before = self.previous.entities.get(entity.urn)
         return before if before is not None and before.value == self.fingerprint(entity) else None
@@ -179,13 +183,12 @@ class Incremental:
                 before = previous.get(entity.urn)
                 names = list(before.aspects) if before else (["status"] if sends_status(entity) else [])
                 kept[entity.urn] = EntityState("", {name: [] for name in names})  # sent, its aspects unknown
-        removed = sorted(set(self.previous.removed if self.previous else ()) - set(kept))
+        removed = sorted(self.removed_before - set(kept))
         emitter = self.previous.emitter if self.previous else self.emitter
         return SyncState(STATE_VERSION, self.identity, emitter, dict(sorted(kept.items())), removed)
 
     def changed(self, entities: Iterable[Entity]) -> Iterator[MetadataChangeProposalWrapper]:
         previous = self.previous.entities if self.previous else {}
-        removed = set(self.previous.removed) if self.previous else set()
         serialised: dict[Any, object] = {}
         for entity in entities:
             same = self.unchanged(entity)
@@ -193,7 +196,7 @@ class Incremental:
                 self.entities[entity.urn] = same
                 self.skipped += 1
                 continue
-            before = previous.get(entity.urn) if entity.urn not in removed else None
+            before = previous.get(entity.urn) if entity.urn not in self.removed_before else None
             sent: dict[str, list[str]] = {}
             known = {name: set(digests) for name, digests in before.aspects.items()} if before else {}
             for proposal in entity_mcps(entity):
@@ -233,8 +236,7 @@ class Incremental:
 
     def next_state(self, removed_now: Iterable[str]) -> SyncState:
         """The state after this sync: what it emitted or kept, and the removed entities still absent."""
-        before = set(self.previous.removed) if self.previous else set()
-        removed = sorted((before | set(removed_now)) - set(self.entities))
+        removed = sorted((self.removed_before | set(removed_now)) - set(self.entities))
         return SyncState(STATE_VERSION, self.identity, self.emitter, dict(sorted(self.entities.items())), removed)
 
 
