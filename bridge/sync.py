@@ -263,7 +263,9 @@ def state_identity(config: BridgeConfig) -> dict[str, str]:
     return {
         "env": config.env,
         "platform_instance": config.platform_instance or "",
-        "dbt_platform_instance": config.dbt_platform_instance or "",
+        "dbt_platform_instance": "(each project's name)"
+        if config.dbt_platform_instance_from_project
+        else config.dbt_platform_instance or "",
         "airflow_cluster": config.airflow_cluster,
         "lowercase_urns": str(config.lowercase_urns),
         "sink": f"{sink.type} {target}".strip(),

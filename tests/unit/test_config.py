@@ -302,3 +302,11 @@ def test_a_globbed_manifest_path_names_each_project_by_its_name_as_the_dbt_sourc
     assert build_config({"manifest_path": "dbt/*/manifest.json"}).dbt_platform_instance_from_project
     assert not build_config({"manifest_path": "dbt/a/manifest.json"}).dbt_platform_instance_from_project
     assert not build_config({"dbt": {"manifests": ["dbt/*/manifest.json"]}}).dbt_platform_instance_from_project
+
+
+def test_a_state_file_knows_whether_each_project_named_its_dbt_entities() -> None:
+    from bridge.sync import state_identity
+
+    one = state_identity(build_config({"dbt": {"manifests": ["a/manifest.json"]}}))
+    each = state_identity(build_config({"manifest_path": "dbt/*/manifest.json"}))
+    assert one["dbt_platform_instance"] == "" and one != each  # the URNs differ: a state file is not shared
