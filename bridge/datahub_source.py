@@ -14,9 +14,11 @@ Removing what is gone, one of two ways:
   fail-safe, told only of the kinds the bridge removes (DAGs, tasks, datasets, assertions; a run ages out
   and a domain is shared: never soft-deleted). Every run yields every record, as the handler needs.
 - The bridge's own state file (`state:`), as `bridge sync --state`: only what changed, and the removals
-  (`bridge.sync.StateUpdate`). The file belongs to the recipe's sink; it is written by DataHub's pipeline
-  after the run (a committable), and only when the run had no errors (the fail-safe holding removals is
-  one): else it stays as it was. Neither `--dry-run` nor `--preview` writes it.
+  (`bridge.sync.StateUpdate`). The file belongs to the recipe's sink. Before the first record, the state to
+  leave if the run stops part way is written (`Incremental.ahead_state`); the run's own state replaces it,
+  written by DataHub's pipeline after the run (a committable), only when the run had no errors (the
+  fail-safe holding removals is one). Neither `--dry-run` nor `--preview` writes either. Unlike `bridge
+  sync`, two pipelines on one state file are not kept apart by a lock: schedule them one after the other.
 The two cannot be combined: DataHub's handler would take every unchanged entity for a removed one.
 
 Registered through the `datahub.ingestion.source.plugins` entry point (pyproject.toml).
@@ -166,7 +168,7 @@ class BridgeSource(Source):
 
             self.ctx.register_checkpointer(StateFileCommit(path, update, self.report, self.redact))
             # what stays if the run stops part way; replaced by the whole state after a run without errors
-            save_state(path, update.incremental.ahead_state(entities))
+            save_state(path, update.ahead_state(entities))
         yield from update.proposals(entities)
         self.report.unchanged_entities = update.incremental.skipped
         for urn in sorted(update.removals.urns if update.remove else ()):

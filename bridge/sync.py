@@ -160,7 +160,7 @@ def emit_graph(
     path = Path(config.state.path)
     with state_locked(path, config.sink.timeout):
         update = StateUpdate.start(path, graph, config, snapshot, entities, state_identity(config))
-        ahead = update.incremental.ahead_state(entities)  # what stays if the emission stops part way
+        ahead = update.ahead_state(entities)  # what stays if the emission stops part way
         changes = update.proposals(entities)
         with closing(progress.counted(changes, f"{doing} (changes only)", "records")) as counted:
             _emit(config, counted, delivered, opened=lambda: save_state(path, ahead))
@@ -212,6 +212,10 @@ class StateUpdate:
 
         return chain(self.incremental.changed(entities), removal_mcps(self.removals.urns if self.remove else ()))
 
+    def ahead_state(self, entities: Sequence[Entity]) -> SyncState:
+        """The state to leave while the proposals are out (`Incremental.ahead_state`), the removals included."""
+        return self.incremental.ahead_state(entities, self.removals.urns if self.remove else ())
+
     def next_state(self) -> SyncState:
         """The state to save once every proposal was delivered: what was sent, what was unread kept, and, when
         the fail-safe held the removals, the gone entities as they were (to be held, or removed, next time)."""
@@ -226,6 +230,7 @@ class StateUpdate:
 def state_locked(path: Path, timeout: float) -> Iterator[None]:
     """The state file to this sync alone, from reading it to writing the next one: two syncs sharing it would
     each save their own view, the last one silently undoing the other's removals (`<state>.lock`, `flock`)."""
+    path.parent.mkdir(parents=True, exist_ok=True)  # as writing the state file would
     lock = LockFile(path.with_name(path.name + ".lock"))
     lock.acquire(timeout, time.sleep, f"state file {path}", "sink.timeout (or give each sync its own --state)")
     try:

@@ -173,11 +173,16 @@ class Incremental:
         before = self.previous.entities.get(entity.urn)
         return before if before is not None and before.value == self.fingerprint(entity) else None
 
-    def ahead_state(self, entities: Iterable[Entity]) -> SyncState:
+    def ahead_state(self, entities: Iterable[Entity], removing: Iterable[str] = ()) -> SyncState:
         """The state to leave while this sync's records are out (module docstring): written before the first
-        one is handed to the sink, it is right whatever the sink then did (all, some or none delivered)."""
+        one is handed to the sink, it is right whatever the sink then did (all, some or none delivered).
+        `removing`: the entities this sync soft-deletes, which may or may not have been by then (kept, so
+        removed again when still gone, and sent whole when back)."""
         previous = self.previous.entities if self.previous else {}
         kept = dict(previous)
+        for urn in removing:
+            if urn in previous:
+                kept[urn] = EntityState("", {name: [] for name in previous[urn].aspects})
         for entity in entities:
             if self.unchanged(entity) is None:
                 before = previous.get(entity.urn)

@@ -252,3 +252,28 @@ def test_a_sink_that_does_not_open_leaves_the_state_as_it_was(tmp_path: Path) ->
     finally:
         os.close(fd)
     assert state.read_bytes() == before
+
+
+def test_a_removal_that_may_have_gone_out_is_sent_whole_when_the_entity_is_back() -> None:
+    _, incremental = _sync(_graph("d1", "d2", "d3", "d4"), None)
+    previous = incremental.next_state(())
+    removing = Incremental(previous, IDENTITY, "v1")
+    gone = removing.removals({e.urn for e in graph_entities(_graph("d1", "d2", "d3"), EmitOptions())},
+                             unread_dags((), "prod"), 100).urns  # fmt: skip
+    ahead = removing.ahead_state(graph_entities(_graph("d1", "d2", "d3"), EmitOptions()), gone)
+    # the sync stopped after its removals went out: d4 back is sent whole, its status saying it is not removed
+    sent, _ = _sync(_graph("d1", "d2", "d3", "d4"), ahead)
+    assert "urn:li:dataFlow:(airflow,d4,prod) status" in sent and len(sent) >= 3
+
+
+def test_a_state_file_in_a_folder_not_made_yet_is_written(tmp_path: Path) -> None:
+    from datetime import datetime, timezone
+
+    from bridge.config import build_config
+    from bridge.sync import run_sync
+
+    state = tmp_path / "not" / "made" / "state.json"
+    config = build_config({"dbt": {"manifests": [str(POSTGRES_ARTIFACTS / "manifest.json")]},
+                           "sink": {"type": "file", "path": str(tmp_path / "out.json")},
+                           "state": {"path": str(state)}})  # fmt: skip
+    assert run_sync(config, lambda: datetime(2026, 11, 28, tzinfo=timezone.utc)).failure is None and state.exists()
