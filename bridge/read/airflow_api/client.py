@@ -134,18 +134,21 @@ class ApiClient:
         params: Mapping[str, object] | None = None,
         body: Mapping[str, object] | None = None,
         identity: Identity | None = None,
+        whole: bool = True,
     ) -> Iterator[Page]:
         """Every page of a listing (`{key: [...], "total_entries": N}`), `page_size` items at a time: by GET, or
         given a `body`, by POST with the page in the body (the batch `list` endpoints). Each item comes once, by
         `identity` (default: the listing's `KEY_FIELDS`); pages overlap by one item, so an item leaving or
-        coming before the cursor is seen, and the listing read again from the start (module docstring)."""
+        coming before the cursor is seen, and the listing read again from the start (module docstring).
+        `whole=False`: a reader that can miss an item (a look through the newest items first, which new ones
+        keep pushing back) reads on instead."""
         identify = identity or (lambda item: item_identity(key, item))
         cursor, seen = _Cursor(), set[Hashable]()
         while cursor.total is None or cursor.offset < cursor.total:
             start, limit = cursor.next_page(self.config.page_size)
             items, cursor.total = _listing(self._page(path, params, body, limit, start), key, self.url(path))
             ids = [identify(item) for item in items]
-            if not self._follows(cursor, start, ids, path, body is None):
+            if whole and not self._follows(cursor, start, ids, path, body is None):
                 continue  # read again from the start
             if start + len(items) <= cursor.offset:
                 return  # nothing after what was read: the listing shrank while it was read

@@ -70,7 +70,7 @@ def read_history(
     instances = read_instances(client, api, [raw for _, raw in chosen], since) if chosen else ()
     rendered = latest_rendered(instances)
     wanted = still_wanted(templated or {}, rendered)
-    rendered |= look_back(client, api, wanted, {(run.dag_id, run.run_id) for run, _ in chosen})
+    rendered = {**look_back(client, api, wanted, {(run.dag_id, run.run_id) for run, _ in chosen}), **rendered}
     runs = sorted((run for run, _ in chosen), key=lambda run: run.dag_id)
     return History(tuple(runs), tuple(ti for ti, _ in instances), rendered)
 
@@ -105,22 +105,33 @@ def still_wanted(templated: Mapping[str, Collection[str]], found: Mapping[TaskKe
 
 
 def look_back(client: ApiClient, api: Api, wanted: dict[str, set[str]], read: Collection[TaskKey]) -> Rendered:
-    """The rendered fields of the `wanted` tasks from the runs not `read` yet, newest first (module docstring):
-    the DAGs' runs in pages, each page's runs in rounds of one run per DAG still lacking some."""
+    """The rendered fields of the `wanted` tasks (only those, each from its newest run that rendered them) from
+    the runs not `read` yet, newest first (module docstring): the still-wanting DAGs' runs in pages, each page's
+    runs in rounds of one run per DAG. A listing shows at most `LOOK_BACK_RUNS` runs per DAG it lists; when
+    DAGs stop wanting, the others are listed again without them (their older runs come sooner)."""
     found: Rendered = {}
-    if not wanted:
-        return found
     looked: Counter[str] = Counter()
-    body = {"dag_ids": sorted(wanted), "order_by": "-id"}
-    for page in client.pages(RUNS, "dag_runs", body=body):
-        waiting = _runs_by_dag([raw for raw in page.items if (raw["dag_id"], raw["dag_run_id"]) not in read])
-        while batch := _next_round(waiting, wanted, looked):
-            found |= latest_rendered(read_instances(client, api, batch, None))
-            wanted = {
-                dag_id: ts for dag_id, ts in still_wanted(wanted, found).items() if looked[dag_id] < LOOK_BACK_RUNS
-            }
-        if not wanted:
-            break
+    seen = set(read)
+    while wanted:
+        listed = sorted(wanted)
+        budget = LOOK_BACK_RUNS * len(listed)
+        body = {"dag_ids": listed, "order_by": "-id"}
+        for page in client.pages(RUNS, "dag_runs", body=body, whole=False):  # new runs push older ones back
+            budget -= len(page.items)
+            fresh = [raw for raw in page.items if (raw["dag_id"], raw["dag_run_id"]) not in seen]
+            seen.update((raw["dag_id"], raw["dag_run_id"]) for raw in fresh)
+            waiting = _runs_by_dag(fresh)
+            while batch := _next_round(waiting, wanted, looked):
+                for key, fields in latest_rendered(read_instances(client, api, batch, None)).items():
+                    if key[1] in wanted.get(key[0], ()):
+                        found.setdefault(key, fields)
+                wanted = {d: ts for d, ts in still_wanted(wanted, found).items() if looked[d] < LOOK_BACK_RUNS}
+            if sorted(wanted) != listed or budget <= 0:
+                break  # fewer DAGs to list, or as many runs as this listing may show
+        else:
+            break  # the listing ended: no older run is left
+        if sorted(wanted) == listed:
+            break  # the budget is spent on DAGs that never rendered some task
     return found
 
 

@@ -193,3 +193,20 @@ def test_the_look_back_stops_after_the_runs_that_can_still_hold_rendered_fields(
     assert all(len(body["dag_run_ids"]) <= len(snapshot.dags) for body in rounds)  # one run per DAG a round
     unknown = [t for dag in snapshot.dags.values() for t in dag.tasks.values() if not t.template_values_known]
     assert len(unknown) > 50 and not any(task.template_fields for task in unknown)
+
+
+def test_a_dag_whose_task_never_rendered_does_not_make_the_look_back_read_other_dags_runs() -> None:
+    """One task of one DAG never rendered (a branch always skips it): its DAG's older runs are looked at, and
+    the runs of the DAGs that have all their values are not listed page after page."""
+    fake = FakeAirflow("af33")
+    _, instances = copied_history(fake, 60)
+    api = prefix(fake.release)
+    never = ("finance_fred", "fct_fred_observations_run")
+    rendered = [{**ti, "rendered_fields": {}} if (ti["dag_id"], ti["task_id"]) == never else ti for ti in instances]
+    fake.set_listing(api + INSTANCES, "task_instances", rendered, method="POST")
+    snapshot = read(fake, None, page_size=25)
+    listings = [body for path, body in fake.posted if path.endswith(RUNS)]
+    others = [body for body in listings if body["dag_ids"] != ["finance_fred"]]
+    assert len(others) <= 3  # the first listing of every DAG, before the others had their values
+    assert len(listings) - len(others) <= math.ceil(LOOK_BACK_RUNS * 2 / 25) + 1  # that DAG's newest runs only
+    assert not snapshot.dags["finance_fred"].tasks["fct_fred_observations_run"].template_values_known

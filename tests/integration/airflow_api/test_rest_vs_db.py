@@ -150,6 +150,34 @@ def test_a_latest_run_that_failed_before_rendering_leaves_the_values_of_the_run_
         assert template_values(api) == db, since
 
 
+def test_the_newest_rendered_values_are_kept_over_those_older_runs_give() -> None:
+    """The window's run rendered one Cosmos task's selection anew and nothing else (the others upstream_failed):
+    that value stays; the others come from the run before."""
+    fake, dag_id = FakeAirflow("af33"), "finance_marts_pipeline"
+    runs_path, instances_path = "/api/v2/dags/~/dagRuns/list", "/api/v2/dags/~/dagRuns/~/taskInstances/list"
+    runs = fake.routes[("POST", runs_path)]["dag_runs"]
+    instances = fake.routes[("POST", instances_path)]["task_instances"]
+    run = max((r for r in runs if r["dag_id"] == dag_id), key=lambda r: r["start_date"])
+    mine = [ti for ti in instances if (ti["dag_id"], ti["dag_run_id"]) == (dag_id, run["dag_run_id"])]
+    selecting = sorted(ti["task_id"] for ti in mine if "select" in (ti.get("rendered_fields") or {}))
+    when = {"start_date": "2027-01-01T00:00:00Z", "run_after": "2027-01-01T00:00:00Z"}
+    later = {**run, **when, "dag_run_id": "manual__later", "id": max(r.get("id", 0) for r in runs) + 1}
+    failed = {"state": "upstream_failed", "start_date": None, "rendered_fields": {}}
+    newer = [
+        {**ti, **when, "dag_run_id": "manual__later", "rendered_fields": {**ti["rendered_fields"], "select": "fqn:new"}}
+        if ti["task_id"] == selecting[0]
+        else {**ti, **when, "dag_run_id": "manual__later", **failed}
+        for ti in mine
+    ]
+    fake.set_listing(runs_path, "dag_runs", [*runs, later], method="POST")
+    fake.set_listing(instances_path, "task_instances", instances + newer, method="POST")
+    with serve(fake):
+        api = read_airflow_api(AirflowApiConfig(url=fake.url), since="2026-12-01T00:00:00Z")
+    tasks = api.dags[dag_id].tasks
+    assert tasks[selecting[0]].template_fields["select"] == "fqn:new"
+    assert all(tasks[t].template_fields["select"].startswith("fqn:finance.") for t in selecting[1:])
+
+
 V1_SCHEDULES = {  # what Airflow 2's API lists -> what its `dag.schedule_interval` column holds
     "timedelta": (
         {"__type": "TimeDelta", "days": 0, "seconds": 3600, "microseconds": 0},
