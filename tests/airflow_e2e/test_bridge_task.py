@@ -266,11 +266,17 @@ def job_urn(dag_id: str, task_id: str) -> str:
 
 def check_dbt_runs(records: Records, home: Path, dag_id: str) -> None:
     """Each model, seed and snapshot in the run_results the Cosmos tasks kept is a dbt DataProcessInstance
-    (`<invocation_id>_<unique_id>`), an instance of the node's dbt dataset whose parent is the instance of the
+    named as DataHub's dbt source names it (`<invocation_id>_<the node's dbt dataset URN>`, no cluster), an
+    instance of the node's dbt dataset whose parent is the instance of the
     task run that kept the file (named by it: <dag_id>/<run_id>/<task_id>/<map_index>.<try>.<random>.json),
     with dbt's start, end and status (one without times, if any, stands alone); nothing else is a dbt
     instance."""
     folder = run_results_dir(home)
+    dbt_urns = {  # unique_id -> its dbt entity, as emitted
+        aspects[0]["customProperties"]["dbt_unique_id"]: urn
+        for (urn, name), aspects in records.items()
+        if name == "datasetProperties" and urn.startswith(f"{DATASET}(urn:li:dataPlatform:dbt,")
+    }
     expected: dict[str, tuple[str | None, dict[str, Any]]] = {}
     for path in sorted(folder.glob("*/*/*/*.json")):
         found_dag, run_id, task_id = path.relative_to(folder).parts[:3]
@@ -279,8 +285,8 @@ def check_dbt_runs(records: Records, home: Path, dag_id: str) -> None:
         document = json.loads(path.read_text())
         for result in document["results"]:
             if result["unique_id"].split(".")[0] in ("model", "seed", "snapshot"):
-                dbt_id = f"{document['metadata']['invocation_id']}_{result['unique_id']}"
-                urn = str(DataProcessInstance(id=dbt_id, orchestrator="dbt", cluster="PROD").urn)
+                dbt_id = f"{document['metadata']['invocation_id']}_{dbt_urns[result['unique_id']]}"
+                urn = str(DataProcessInstance(id=dbt_id, orchestrator="dbt", cluster=None).urn)
                 timed = any(t.get("completed_at") for t in result["timing"])
                 expected[urn] = (str(instance_urn(task)) if timed else None, result)
     assert expected, f"no Cosmos task kept a model's run_results in {folder}"
