@@ -280,9 +280,10 @@ class _Cursor:
 
 
 def item_identity(key: str, item: Any) -> Hashable:
-    """An item's key fields (`KEY_FIELDS` of its listing), or, without them, all its fields."""
+    """An item's key fields (`KEY_FIELDS` of its listing), or, without them (an event of a server that gives
+    it no id), all its fields."""
     fields = KEY_FIELDS.get(key, ())
-    if fields and isinstance(item, Mapping) and all(name in item for name in fields):
+    if fields and isinstance(item, Mapping) and all(item.get(name) is not None for name in fields):
         return tuple(_hashable(item[name]) for name in fields)
     return orjson.dumps(item, option=orjson.OPT_SORT_KEYS)
 

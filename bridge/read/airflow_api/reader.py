@@ -22,12 +22,10 @@ warning naming it and the URL; the others are read.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
-
-import orjson
 
 from bridge.config import AirflowApiConfig
 from bridge.errors import AirflowApiNotFoundError
@@ -221,12 +219,5 @@ def read_events(client: ApiClient, api: Api, since: str | None) -> list[Mapping[
     """Asset events (raw) since `since`: filtered by the server where it can (v2), and here. Each event once:
     Airflow 2 orders its listing by timestamp only, so events of one time may come on two pages."""
     params = {"timestamp_gte": since} if since and api.filters_events else None
-    events = client.listing(api.events, api.events_key, params, identity=event_identity)
+    events = client.listing(api.events, api.events_key, params)  # each once, by id (`client.item_identity`)
     return [e for e in events if since is None or responses.not_before(e.get("timestamp"), since)]
-
-
-def event_identity(raw: Mapping[str, Any]) -> Hashable:
-    """An event's id, or, from a server that gives none, all its fields."""
-    if raw.get("id") is not None:
-        return ("id", raw["id"])
-    return orjson.dumps(raw, option=orjson.OPT_SORT_KEYS)
